@@ -1,0 +1,46 @@
+# smartcity developer tasks. `make help` lists them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install kafka-jars test lint proto demo samples bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(STAMP) ## Create .venv with smartcity and its dev tools (pinned by constraints.txt)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "smartcity needs Python 3.11+: run make with PYTHON=python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+kafka-jars: install ## Fetch the Apache Kafka broker jars into $$SMARTCITY_CACHE (once)
+	$(BIN)/smartcity kafka provision
+
+test: install kafka-jars ## Run the test suite; it starts its own Kafka broker (PYTEST_ARGS=... to narrow)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install ## ruff check
+	$(BIN)/ruff check .
+
+proto: install ## Regenerate Python code and proto/smartcity.desc from proto/smartcity/v1/*.proto
+	$(BIN)/python -m proto.generate
+
+demo: install ## Simulate a day into ./lake, run every flow, build the catalog and the report
+	$(BIN)/smartcity demo
+
+samples: install ## Regenerate the committed sample day in data/samples/
+	$(BIN)/smartcity samples
+
+bench: install kafka-jars ## Run every benchmark (about 2 minutes each) into bench-results/
+	$(BIN)/smartcity bench all
+
+clean: ## Remove the virtualenv and caches (not the lake)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

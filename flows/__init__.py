@@ -1,0 +1,1 @@
+"""Prefect flows, deployments, reports and the ``smartcity`` command line."""

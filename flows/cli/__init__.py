@@ -1,0 +1,1 @@
+"""The ``smartcity`` command line: one front door for every part."""

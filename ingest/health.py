@@ -1,0 +1,37 @@
+"""A heartbeat file for container health checks: the daemons touch it every loop; `smartcity health`
+says whether it is fresh."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HEARTBEAT = Path(os.environ.get("SMARTCITY_HEARTBEAT", "/tmp/smartcity-heartbeat"))
+
+
+@dataclass
+class Heartbeat:
+    """Touch ``path`` at most every ``every_s`` seconds (cheap enough for a hot loop)."""
+
+    path: Path = DEFAULT_HEARTBEAT
+    every_s: float = 2.0
+    _last: float = 0.0
+
+    def beat(self, status: str = "ok") -> None:
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            return
+        self._last = now
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(f"{time.time():.3f} {status}\n")
+        tmp.replace(self.path)
+
+
+def heartbeat_age(path: Path = DEFAULT_HEARTBEAT) -> float | None:
+    """Seconds since the last beat, or None when there is none."""
+    try:
+        return max(0.0, time.time() - path.stat().st_mtime)
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,1 @@
+"""Kafka configuration, admin, and a local Apache Kafka for development and tests."""
