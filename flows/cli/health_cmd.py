@@ -19,8 +19,8 @@ def health(path: Path, max_age: float) -> None:
     """Exit 0 when the daemon in this container beat recently, 1 otherwise.
 
     \b
-    Example (Dockerfile):
-      HEALTHCHECK CMD ["smartcity", "health", "--max-age", "60"]
+    Example:
+      smartcity health --max-age 60     # Dockerfile: HEALTHCHECK CMD ["smartcity", "health"]
     """
     age = heartbeat_age(path)
     if age is None:
