@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ingest.kafka.settings import KafkaSettings
+from ingest.sink.settings import IngestSettings
 from proto.errors import SmartcityError
 from storage.settings import LakeSettings
 
@@ -45,6 +46,7 @@ class Settings(BaseModel):
 
     kafka: KafkaSettings = KafkaSettings()
     lake: LakeSettings = LakeSettings()
+    ingest: IngestSettings = IngestSettings()
 
 
 SECTIONS: dict[str, type[BaseModel]] = {

@@ -10,6 +10,7 @@ import click
 from flows.cli.common import AppContext, err, setup_logging
 from flows.cli.config_cmds import config
 from flows.cli.health_cmd import health
+from flows.cli.ingest_cmd import ingest
 from flows.cli.kafka_cmds import kafka, topics
 from proto.errors import SmartcityError
 
@@ -37,6 +38,7 @@ def cli(ctx: click.Context, config_file: Path | None, verbose: int) -> None:
 
 cli.add_command(config)
 cli.add_command(health)
+cli.add_command(ingest)
 cli.add_command(kafka)
 cli.add_command(topics)
 

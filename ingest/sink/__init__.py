@@ -1,0 +1,1 @@
+"""The sink daemon: Kafka topics into the lake, exactly once."""

@@ -1,0 +1,33 @@
+"""CSV with a header row: timestamps as ISO-8601 UTC, nulls as empty fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from storage.formats.base import fsync_file
+
+
+@dataclass(frozen=True)
+class CSV:
+    name: str = "csv"
+    ext: str = "csv"
+
+    def write(self, table: pa.Table, path: Path) -> None:
+        pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+        fsync_file(path)
+
+    def read(self, path: Path, schema: pa.Schema) -> pa.Table:
+        convert = pacsv.ConvertOptions(
+            column_types={f.name: f.type for f in schema},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            null_values=[""],
+            timestamp_parsers=[pacsv.ISO8601],
+        )
+        table = pacsv.read_csv(path, convert_options=convert,
+                               parse_options=pacsv.ParseOptions(newlines_in_values=True))
+        return table.select(schema.names).cast(schema)
