@@ -23,6 +23,7 @@ from flows.cli.common import err, kafka_flags, kafka_options, lake_option, out, 
 @click.option("--until-caught-up", is_flag=True,
               help="Read every assigned partition up to its high watermark at start, land, commit, exit 0.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), help="Serve Prometheus metrics on this port.")
+@click.option("--instance-id", help="Static group membership id: a restarted member gets its partitions back at once.")
 @click.option("--gtfsrt-topic", help="Also land GTFS-Realtime FeedMessages from this topic as bus_telemetry.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), help="Log lines as text or JSON.")
 @click.option("--heartbeat", type=click.Path(path_type=Path, dir_okay=False),
@@ -30,7 +31,8 @@ from flows.cli.common import err, kafka_flags, kafka_options, lake_option, out, 
 @click.pass_context
 def ingest(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: tuple[str, ...], lake: Path | None,
            topics: str | None, group: str | None, fmt: str | None, batch_rows: int | None, batch_bytes: int | None,
-           batch_age: float | None, until_caught_up: bool, metrics_port: int | None, gtfsrt_topic: str | None,
+           batch_age: float | None, until_caught_up: bool, metrics_port: int | None, instance_id: str | None,
+           gtfsrt_topic: str | None,
            log_format: str | None, heartbeat: Path | None) -> None:
     """Land Kafka topics in the lake exactly once: event-time date=/hour= partitions, bad messages to
     the dead-letter topic, offsets committed only after the files are durable.
@@ -53,7 +55,7 @@ def ingest(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: 
         ctx, kafka=kafka_flags(bootstrap_servers, kafka_properties), lake={"path": lake, "format": fmt},
         ingest={"topics": topics.split(",") if topics else None, "group": group, "batch_max_rows": batch_rows,
                 "batch_max_bytes": batch_bytes, "batch_max_age_s": batch_age, "metrics_port": metrics_port,
-                "gtfsrt_topic": gtfsrt_topic, "log_format": log_format},
+                "instance_id": instance_id, "gtfsrt_topic": gtfsrt_topic, "log_format": log_format},
     )
     if settings.ingest.log_format == "json":
         use_json_logs()

@@ -40,7 +40,7 @@ from storage.settings import LakeSettings
 log = logging.getLogger("smartcity.ingest")
 
 TP = tuple[str, int]
-ASSIGN_TIMEOUT_S = 60.0
+ASSIGN_TIMEOUT_S = 90.0
 
 
 class SinkError(SmartcityError):
@@ -128,6 +128,8 @@ class Sink:
         self._stop = threading.Event()
         self._jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=2)
         self._writer_error: BaseException | None = None
+        self._to_commit: dict[TP, int] = {}
+        self._commit_lock = threading.Lock()
         self._buffered = 0
         self.consumer: Consumer | None = None
         self.producer: Producer | None = None
@@ -145,7 +147,12 @@ class Sink:
             "partition.assignment.strategy": "cooperative-sticky",
             "queued.min.messages": 200_000,
             "queued.max.messages.kbytes": 32_768,
+            # a member killed with -9 leaves the group after 10 s, not librdkafka's default 45 s
+            "session.timeout.ms": 10_000,
+            "heartbeat.interval.ms": 2_000,
         }
+        if self.ingest.instance_id:
+            extra["group.instance.id"] = self.ingest.instance_id
         if self.ingest.metrics_port is not None:
             extra["statistics.interval.ms"] = 5000
             extra["stats_cb"] = self.metrics.on_stats
@@ -162,6 +169,7 @@ class Sink:
             self._loop()
             self._flush_all()
             self._drain()
+            self._commit_landed(asynchronous=False)
         finally:
             self._jobs.put(None)
             writer.join(timeout=120)
@@ -185,6 +193,7 @@ class Sink:
             if msgs:
                 self._route(msgs)
             self._flush_due()
+            self._commit_landed(asynchronous=True)
             if self.heartbeat is not None:
                 self.heartbeat.beat()
             if self.until_caught_up:
@@ -302,7 +311,8 @@ class Sink:
                                    values, offsets, headers_of=lambda i: msgs[i].headers())
             if result.dead:
                 self._dead_letter(job, dataset, result)
-            self._commit(job.topic, job.partition, int(offsets[-1]) + 1)
+        with self._commit_lock:  # committed by the consumer's own thread (never while it waits on us)
+            self._to_commit[(job.topic, job.partition)] = int(offsets[-1]) + 1
         st = self.stats
         st.batches += 1
         st.rows += result.rows
@@ -340,15 +350,24 @@ class Sink:
         if remaining:
             raise SinkError(f"{remaining} dead letters could not be delivered to {dlq}; offsets not committed")
 
-    def _commit(self, topic: str, partition: int, next_offset: int) -> None:
+    def _commit_landed(self, asynchronous: bool, keys: list[TP] | None = None) -> None:
+        """Commit the offsets of landed batches (all, or those of ``keys``)."""
+        with self._commit_lock:
+            if keys is None:
+                pending, self._to_commit = self._to_commit, {}
+            else:
+                pending = {k: self._to_commit.pop(k) for k in keys if k in self._to_commit}
+        if pending:
+            self._commit([TopicPartition(t, p, o) for (t, p), o in pending.items()], asynchronous)
+
+    def _commit(self, offsets: list[TopicPartition], asynchronous: bool = False) -> None:
         assert self.consumer is not None
         try:
-            self.consumer.commit(offsets=[TopicPartition(topic, partition, next_offset)], asynchronous=False)
+            self.consumer.commit(offsets=offsets, asynchronous=asynchronous)
             self.metrics.last_commit.set_to_current_time()
         except KafkaException as exc:
-            # The lake already records this batch as landed; the next owner of the partition starts after it.
-            log.warning("offset commit for %s[%d] failed (%s); the lake's record stands", topic, partition,
-                        exc.args[0].str())
+            # The lake already records these batches as landed; whoever owns the partition next starts after them.
+            log.warning("offset commit of %s failed (%s); the lake's record stands", _fmt(offsets), exc.args[0].str())
 
     # -- rebalancing --------------------------------------------------------------------------------
 
@@ -364,7 +383,7 @@ class Sink:
                         log.info("%s[%d]: lake has offsets up to %d landed, starting after them",
                                  tp.topic, tp.partition, landed)
                     start = landed + 1
-                    self._commit(tp.topic, tp.partition, start)
+                    self._commit([TopicPartition(tp.topic, tp.partition, start)])
                 tp.offset = start
                 self.starts[key] = start
                 self.assigned.add(key)
@@ -379,6 +398,7 @@ class Sink:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         self._flush_all(keys)
         self._drain()
+        self._commit_landed(asynchronous=False, keys=keys)
         for key in keys:
             self.assigned.discard(key)
             self.buffers.pop(key, None)
@@ -393,6 +413,8 @@ class Sink:
             buf = self.buffers.pop(key, None)
             if buf:
                 self._buffered -= buf.nbytes
+            with self._commit_lock:
+                self._to_commit.pop(key, None)
             self.assigned.discard(key)
             self.targets.pop(key, None)
         consumer.incremental_unassign(partitions)

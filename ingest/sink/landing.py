@@ -89,7 +89,7 @@ def process_batch(dataset: Dataset, decoder: BatchDecoder | RowsDecoder, committ
     """
     began = time.perf_counter()
     now = int(time.time() * 1000) if now_ms is None else now_ms
-    decode = decoder.decode if isinstance(decoder, BatchDecoder) else decoder
+    decode = getattr(decoder, "decode", decoder)
     decoded = decode(values, encodings, headers_of)
     dead = [DeadLetter(i, "decode", reason) for i, reason in sorted(decoded.errors.items())]
     table, index = decoded.table, decoded.index

@@ -16,6 +16,8 @@ class IngestSettings(BaseModel):
     batch_max_age_s: float = Field(default=30.0, gt=0, description="... or when its oldest message is this old (s)")
     max_buffered_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024,
                                     description="all partitions together; the biggest batch is flushed above it")
+    instance_id: str | None = Field(default=None, description="static group membership id (e.g. the host name): a "
+                                    "restarted member takes its partitions back without a rebalance")
     metrics_port: int | None = Field(default=None, ge=0, le=65535, description="Prometheus /metrics port")
     gtfsrt_topic: str | None = Field(default=None, description="topic of GTFS-Realtime FeedMessages to land as "
                                                                  "bus_telemetry rows")
