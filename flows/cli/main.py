@@ -12,6 +12,7 @@ from flows.cli.config_cmds import config
 from flows.cli.health_cmd import health
 from flows.cli.ingest_cmd import ingest
 from flows.cli.kafka_cmds import kafka, topics
+from flows.cli.simulate_cmd import simulate
 from proto.errors import SmartcityError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -39,6 +40,7 @@ def cli(ctx: click.Context, config_file: Path | None, verbose: int) -> None:
 cli.add_command(config)
 cli.add_command(health)
 cli.add_command(ingest)
+cli.add_command(simulate)
 cli.add_command(kafka)
 cli.add_command(topics)
 

@@ -78,9 +78,17 @@ class PartitionBuffer:
         self.messages.extend(chunk)
         self.nbytes += nbytes
 
-    def take(self) -> list[Message]:
-        out, self.messages, self.nbytes = self.messages, [], 0
-        return out
+    def take(self, limit: int) -> tuple[list[Message], int]:
+        """The oldest ``limit`` messages and their size in bytes."""
+        if len(self.messages) <= limit:
+            out, size = self.messages, self.nbytes
+            self.messages, self.nbytes = [], 0
+            return out, size
+        out, self.messages = self.messages[:limit], self.messages[limit:]
+        size = sum(map(len, out))
+        self.nbytes -= size
+        self.since = time.monotonic()
+        return out, size
 
 
 @dataclass
@@ -244,11 +252,11 @@ class Sink:
     # -- batching --------------------------------------------------------------------------------
 
     def _flush_due(self) -> None:
-        now = time.monotonic()
         ing = self.ingest
         for key, buf in list(self.buffers.items()):
-            if buf.messages and (len(buf.messages) >= ing.batch_max_rows or buf.nbytes >= ing.batch_max_bytes
-                                 or now - buf.since >= ing.batch_max_age_s):
+            while buf.messages and (len(buf.messages) >= ing.batch_max_rows or buf.nbytes >= ing.batch_max_bytes):
+                self._submit(key)
+            if buf.messages and time.monotonic() - buf.since >= ing.batch_max_age_s:
                 self._submit(key)
         while self._buffered > ing.max_buffered_bytes:
             biggest = max(self.buffers, key=lambda k: self.buffers[k].nbytes)
@@ -256,13 +264,19 @@ class Sink:
 
     def _flush_all(self, keys: list[TP] | None = None) -> None:
         for key in list(self.buffers) if keys is None else keys:
-            if key in self.buffers and self.buffers[key].messages:
+            while key in self.buffers and self.buffers[key].messages:
                 self._submit(key)
 
     def _submit(self, key: TP) -> None:
+        """Hand the partition's oldest batch (at most batch_max_rows messages) to the writer."""
         buf = self.buffers[key]
-        self._buffered -= buf.nbytes
-        job = _Job(key[0], key[1], buf.take())
+        limit = self.ingest.batch_max_rows
+        if buf.nbytes > self.ingest.batch_max_bytes and len(buf.messages) > 1:
+            average = buf.nbytes / len(buf.messages)
+            limit = max(1, min(limit, int(self.ingest.batch_max_bytes / average)))
+        messages, size = buf.take(limit)
+        self._buffered -= size
+        job = _Job(key[0], key[1], messages)
         try:
             self._jobs.put_nowait(job)
             return

@@ -71,16 +71,19 @@ def topic_offsets(settings: KafkaSettings, topic: str) -> list[tuple[int, int]]:
         consumer.close()
 
 
-def consume_all(settings: KafkaSettings, topic: str, group: str, expected: int, rounds: int = 60) -> list:
+def consume_all(settings: KafkaSettings, topic: str, group: str, expected: int | None = None,
+                rounds: int = 60) -> list:
+    """Messages of ``topic`` until ``expected`` arrived (or, without it, until the topic runs dry)."""
     consumer = Consumer(consumer_config(settings, group, **{"fetch.min.bytes": 1}))
     consumer.subscribe([topic])
     got: list = []
+    dry = 0
     try:
         for _ in range(rounds):
-            for m in consumer.consume(1000, timeout=1.0):
-                if m.error() is None:
-                    got.append(m)
-            if len(got) >= expected:
+            batch = [m for m in consumer.consume(5000, timeout=1.0) if m.error() is None]
+            got += batch
+            dry = dry + 1 if not batch and got else 0
+            if (expected is not None and len(got) >= expected) or (expected is None and dry >= 2):
                 break
     finally:
         consumer.close()

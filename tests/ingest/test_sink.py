@@ -144,10 +144,10 @@ def test_repeated_kill_9_loses_and_duplicates_nothing(topics, tmp_path: Path, un
     env = sink_env(topics, tmp_path)
     produced, interrupted = 0, 0
     for _ in range(5):
-        produce_bus(topics, produced, produced + 120_000)  # fresh backlog, so each kill lands mid-stream
-        produced += 120_000
+        produce_bus(topics, produced, produced + 60_000)  # fresh backlog, so each kill lands mid-stream
+        produced += 60_000
         # a static member id lets each restart take the partitions back at once
-        cmd = sink_command(topics, lake, group, "--batch-rows", "1000", "--batch-age", "0.1", "--instance-id", "a")
+        cmd = sink_command(topics, lake, group, "--batch-rows", "250", "--batch-age", "0.1", "--instance-id", "a")
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(1.5, 3.0))
         proc.send_signal(signal.SIGKILL)
