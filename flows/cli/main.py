@@ -1,24 +1,59 @@
-"""Entry point of the ``smartcity`` console script."""
+"""Entry point of the ``smartcity`` console script.
+
+Sub-commands live in their own modules and are imported only when used, so ``smartcity --help``
+and light commands start fast.
+"""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import sys
 from pathlib import Path
 
 import click
 
 from flows.cli.common import AppContext, err, setup_logging
-from flows.cli.config_cmds import config
-from flows.cli.health_cmd import health
-from flows.cli.ingest_cmd import ingest
-from flows.cli.kafka_cmds import kafka, topics
-from flows.cli.simulate_cmd import simulate
 from proto.errors import SmartcityError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+COMMANDS: dict[str, str] = {
+    "alerts": "flows.cli.alerts_cmd:alerts",
+    "bench": "flows.cli.bench_cmd:bench",
+    "compact": "flows.cli.compact_cmd:compact",
+    "config": "flows.cli.config_cmds:config",
+    "demo": "flows.cli.demo_cmd:demo",
+    "flow": "flows.cli.flow_cmd:flow",
+    "health": "flows.cli.health_cmd:health",
+    "ingest": "flows.cli.ingest_cmd:ingest",
+    "kafka": "flows.cli.kafka_cmds:kafka",
+    "report": "flows.cli.report_cmd:report",
+    "samples": "flows.cli.samples_cmd:samples",
+    "serve": "flows.cli.serve_cmd:serve",
+    "simulate": "flows.cli.simulate_cmd:simulate",
+    "sql": "flows.cli.sql_cmd:sql",
+    "topics": "flows.cli.kafka_cmds:topics",
+}
 
-@click.group(context_settings=CONTEXT)
+
+def _available(spec: str) -> bool:
+    return importlib.util.find_spec(spec.split(":")[0]) is not None
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, spec in COMMANDS.items() if _available(spec))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None or not _available(spec):
+            return None
+        module, attr = spec.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
               envvar="SMARTCITY_CONFIG", help="Settings file [default: ./smartcity.toml if present].")
 @click.option("-v", "--verbose", count=True, help="More log output (repeatable).")
@@ -31,18 +66,10 @@ def cli(ctx: click.Context, config_file: Path | None, verbose: int) -> None:
     \b
     Example:
       smartcity kafka start && smartcity topics create
-      smartcity config show
+      smartcity simulate --to kafka --duration 2h & smartcity ingest --until-caught-up
     """
     setup_logging(verbose)
     ctx.obj = AppContext(config_file=config_file, verbose=verbose)
-
-
-cli.add_command(config)
-cli.add_command(health)
-cli.add_command(ingest)
-cli.add_command(simulate)
-cli.add_command(kafka)
-cli.add_command(topics)
 
 
 def main(argv: list[str] | None = None) -> int:
