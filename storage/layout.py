@@ -23,6 +23,8 @@ HOUR_MS = 3_600_000
 
 _TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+DATE_DIR = re.compile(r"^date=\d{4}-\d{2}-\d{2}$")
+HOUR_DIR = re.compile(r"^hour=\d{2}$")
 FILE_RE = re.compile(
     r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<partition>\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.(?P<ext>[a-z0-9]+)$"
 )
@@ -104,7 +106,8 @@ def data_files(root: Path, dataset: str, ext: str | None = None) -> list[Path]:
     if not base.exists():
         return []
     pattern = f"*.{ext}" if ext else "*.*"
-    return sorted(p for p in base.glob(f"date=*/hour=*/{pattern}") if parse_file_name(p.name))
+    return sorted(p for p in base.glob(f"date=*/hour=*/{pattern}")
+                  if parse_file_name(p.name) and HOUR_DIR.match(p.parent.name) and DATE_DIR.match(p.parent.parent.name))
 
 
 def partition_of(path: Path) -> tuple[str, int]:

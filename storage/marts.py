@@ -11,6 +11,7 @@ old file or the new one, never a half-written file.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterable
 from datetime import date as Date
@@ -63,7 +64,11 @@ def write_mart(root: Path | str, mart: str, date: Date | str, df: pl.DataFrame) 
     finally:
         tmp.unlink(missing_ok=True)
     for other in folder.iterdir():
-        if other.name != PART:
+        if other.name == PART:
+            continue
+        if other.is_dir() and not other.is_symlink():
+            shutil.rmtree(other)
+        else:
             other.unlink()
     fsync_dir(folder)
     return final
@@ -86,10 +91,12 @@ def mart_dates(root: Path | str, mart: str) -> list[Date]:
 
 
 def read_mart(root: Path | str, mart: str, dates: Iterable[Date | str] | None = None) -> pl.DataFrame:
-    """Rows of ``mart`` (of ``dates`` when given) in date order; an empty frame when there are none."""
+    """Rows of ``mart`` (of ``dates`` when given) in date order; an empty frame when there are none.
+
+    Partitions written before a column was added read with that column null."""
     wanted = mart_dates(root, mart) if dates is None else sorted({Date.fromisoformat(_iso(d)) for d in dates})
     files = [mart_partition(root, mart, day) / PART for day in wanted]
     files = [str(f) for f in files if f.is_file()]
     if not files:
         return pl.DataFrame()
-    return pl.read_parquet(files, hive_partitioning=False)
+    return pl.concat([pl.read_parquet(f, hive_partitioning=False) for f in files], how="diagonal_relaxed")
