@@ -43,6 +43,7 @@ class LakeWriter:
     lake: LakeSettings
     start_ms: int
     batch_rows: int = 200_000
+    ingested_at_ms: int | None = None  # fixed lineage time (reproducible files); None = now
     stats: LakeWriteStats = field(default_factory=LakeWriteStats)
 
     def __post_init__(self) -> None:
@@ -67,15 +68,17 @@ class LakeWriter:
             offsets = np.arange(first, first + len(values), dtype=np.int64)
             self._next[d] = first + len(values)
             decoder = self._decoders.setdefault(d, BatchDecoder(dataset))
-            result = process_batch(dataset, decoder, self.committer, sim_topic(dataset), 0, values, offsets)
+            result = process_batch(dataset, decoder, self.committer, sim_topic(dataset), 0, values, offsets,
+                                   now_ms=self.ingested_at_ms)
             self.stats.rows[dataset.name] = self.stats.rows.get(dataset.name, 0) + result.rows
             self.stats.files += len(result.landed)
             self.stats.dead += len(result.dead)
 
 
 def events_to_lake(events: Iterable[SimEvent], lake: LakeSettings, start_ms: int,
-                   on_event: Callable[[SimEvent], None] | None = None, batch_rows: int = 200_000) -> LakeWriteStats:
-    writer = LakeWriter(lake, start_ms, batch_rows)
+                   on_event: Callable[[SimEvent], None] | None = None, batch_rows: int = 200_000,
+                   ingested_at_ms: int | None = None) -> LakeWriteStats:
+    writer = LakeWriter(lake, start_ms, batch_rows, ingested_at_ms)
     for event in events:
         writer.add(event)
         if on_event is not None:
