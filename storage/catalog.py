@@ -1,0 +1,126 @@
+"""The DuckDB catalog ``<lake>/smartcity.duckdb``: views over every raw dataset and mart.
+
+Views use absolute paths, so any DuckDB client can open the catalog from anywhere. Parquet and CSV
+lakes are read in place (hive partitioning gives ``date`` and ``hour`` columns for pruning); DuckDB
+has no HDF5 reader, so for HDF5 data the refresh copies the rows into tables of the same names.
+The catalog is rebuilt into a temporary file and renamed into place, so a reader never sees a
+half-built catalog and keeps its open copy.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from storage.datasets import DATASETS
+from storage.layout import CATALOG, MARTS, RAW, data_files
+
+_HIVE = "hive_partitioning = true, hive_types = {'date': DATE, 'hour': INTEGER}"
+OFFLINE = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+_DUCK_TYPES = {
+    pa.string(): "VARCHAR", pa.int32(): "INTEGER", pa.int64(): "BIGINT", pa.float32(): "FLOAT",
+    pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN", pa.uint32(): "UINTEGER", pa.uint64(): "UBIGINT",
+    pa.timestamp("ms", tz="UTC"): "TIMESTAMPTZ",
+}
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    kind: str       # "raw" or "mart"
+    source: str     # "parquet", "csv", "hdf5 (copied)" or "empty"
+    files: int
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _empty_select(schema: pa.Schema) -> str:
+    cols = ", ".join(f"CAST(NULL AS {_DUCK_TYPES.get(f.type, 'VARCHAR')}) AS {_ident(f.name)}" for f in schema)
+    return f"SELECT {cols}, CAST(NULL AS DATE) AS date, CAST(NULL AS INTEGER) AS hour WHERE false"
+
+
+def connect(path: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=read_only, config=dict(OFFLINE))
+
+
+def _raw_view(con: duckdb.DuckDBPyConnection, root: Path, name: str) -> CatalogEntry:
+    schema = DATASETS[name].schema
+    files = data_files(root, name)
+    exts = {f.suffix for f in files}
+    base = (root / RAW / name).as_posix()
+    if not files:
+        con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS {_empty_select(schema)}")
+        return CatalogEntry(name, "raw", "empty", 0)
+    parts = []
+    if ".parquet" in exts:
+        glob = _quote(f"{base}/date=*/hour=*/*.parquet")
+        parts.append(f"SELECT * FROM read_parquet({glob}, {_HIVE}, union_by_name = true)")
+    if ".csv" in exts:
+        glob = _quote(f"{base}/date=*/hour=*/*.csv")
+        columns = "{" + ", ".join(f"{_quote(f.name)}: {_quote(_DUCK_TYPES.get(f.type, 'VARCHAR'))}"
+                                  for f in schema) + "}"
+        parts.append(f"SELECT * FROM read_csv({glob}, header = true, {_HIVE}, "
+                     f"columns = {columns}, quote = '\"', escape = '\"')")
+    if ".h5" in exts:
+        from storage.scan import read_table
+
+        con.register("hdf5_rows", read_table(root, name))
+        con.execute(f"CREATE OR REPLACE TABLE {_ident(name + '__hdf5')} AS SELECT *, "
+                    f"CAST(timezone('UTC', event_time) AS DATE) AS date, "
+                    f"CAST(date_part('hour', timezone('UTC', event_time)) AS INTEGER) AS hour FROM hdf5_rows")
+        con.unregister("hdf5_rows")
+        parts.append(f"SELECT * FROM {_ident(name + '__hdf5')}")
+    con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS " + " UNION ALL BY NAME ".join(parts))
+    source = "+".join(sorted({".parquet": "parquet", ".csv": "csv", ".h5": "hdf5 (copied)"}[e] for e in exts))
+    return CatalogEntry(name, "raw", source, len(files))
+
+
+def _mart_view(con: duckdb.DuckDBPyConnection, root: Path, mart: str) -> CatalogEntry | None:
+    files = sorted((root / MARTS / mart).glob("date=*/*.parquet"))
+    if not files:
+        return None
+    glob = _quote(f"{(root / MARTS / mart).as_posix()}/date=*/*.parquet")
+    con.execute(f"CREATE OR REPLACE VIEW {_ident(mart)} AS SELECT * FROM read_parquet({glob}, "
+                "hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)")
+    return CatalogEntry(mart, "mart", "parquet", len(files))
+
+
+def refresh_catalog(root: Path, marts: Iterable[str] | None = None) -> list[CatalogEntry]:
+    """(Re)build ``<root>/smartcity.duckdb`` with a view per raw dataset and per mart found."""
+    root = Path(root).resolve()
+    target = root / CATALOG
+    tmp = root / f".{CATALOG}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    entries: list[CatalogEntry] = []
+    con = connect(tmp, read_only=False)
+    try:
+        for name in DATASETS:
+            entries.append(_raw_view(con, root, name))
+        mart_root = root / MARTS
+        names = sorted(marts) if marts is not None else sorted(p.name for p in mart_root.glob("*") if p.is_dir())
+        for mart in names:
+            entry = _mart_view(con, root, mart)
+            if entry is not None:
+                entries.append(entry)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, target)
+    Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    return entries
+
+
+def catalog_path(root: Path) -> Path:
+    return Path(root).resolve() / CATALOG

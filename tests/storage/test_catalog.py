@@ -1,0 +1,104 @@
+"""The DuckDB catalog: a view per raw dataset and mart, absolute paths, every format; `smartcity sql`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.cli.samples_cmd import SAMPLES
+from storage.catalog import catalog_path, connect, refresh_catalog
+from storage.scan import read_table
+
+
+@pytest.fixture(scope="module")
+def lakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A 40-minute simulated lake in each format."""
+    from datetime import UTC, datetime, timedelta
+
+    from ingest.sim import default_city, simulate
+    from ingest.sim.config import to_ms
+    from ingest.sim.to_lake import events_to_lake
+    from storage.settings import LakeSettings
+
+    start = datetime(2026, 3, 10, 7, 40, tzinfo=UTC)
+    out = {}
+    for fmt in ("parquet", "csv", "hdf5"):
+        root = tmp_path_factory.mktemp(fmt)
+        events = simulate(default_city(), start, timedelta(minutes=40), 5)
+        events_to_lake(events, LakeSettings(path=root, format=fmt), to_ms(start), ingested_at_ms=to_ms(start))
+        out[fmt] = root
+    return out
+
+
+def test_views_over_every_format_hold_the_same_rows(lakes: dict[str, Path]) -> None:
+    counts = {}
+    for fmt, root in lakes.items():
+        entries = {e.name: e for e in refresh_catalog(root)}
+        assert set(entries) >= {"bus_telemetry", "air_readings", "station_events", "alerts"}
+        assert entries["alerts"].source == "empty"
+        con = connect(catalog_path(root))
+        q = ("SELECT count(*), sum(passengers), count(DISTINCT bus_id), min(hour), max(hour), "
+             "count(DISTINCT date) FROM bus_telemetry")
+        counts[fmt] = con.execute(q).fetchall()[0]
+        assert con.execute("SELECT count(*) FROM alerts").fetchall() == [(0,)]
+        pm = con.execute("SELECT count(*) FILTER (WHERE pm25_ugm3 IS NULL), count(*) FROM air_readings").fetchall()
+        assert pm[0][1] == read_table(root, "air_readings").num_rows
+        con.close()
+    assert counts["parquet"] == counts["csv"] == counts["hdf5"]
+    assert counts["parquet"][3:5] == (7, 8)  # hour partitions 07 and 08 as integers
+
+
+def test_catalog_uses_absolute_paths_and_opens_from_elsewhere(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    shutil.copytree(SAMPLES, lake)
+    refresh_catalog(lake)
+    moved_cwd = tmp_path / "elsewhere"
+    moved_cwd.mkdir()
+    code = ("import duckdb; c = duckdb.connect('" + str(catalog_path(lake)) + "', read_only=True); "
+            "print(c.execute('select count(*) from station_events').fetchall()[0][0])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=moved_cwd)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == read_table(lake, "station_events").num_rows
+
+
+def test_mart_views_appear_after_marts_are_written(tmp_path: Path) -> None:
+    import polars as pl
+
+    lake = tmp_path / "lake"
+    shutil.copytree(SAMPLES, lake)
+    day = lake / "marts" / "demo_mart" / "date=2026-03-10"
+    day.mkdir(parents=True)
+    pl.DataFrame({"route_id": ["R1", "R2"], "value": [1.5, 2.5]}).write_parquet(day / "part-0.parquet")
+    names = {e.name: e.kind for e in refresh_catalog(lake)}
+    assert names["demo_mart"] == "mart"
+    con = connect(catalog_path(lake))
+    assert con.execute("SELECT sum(value), min(date) FROM demo_mart").fetchall()[0][0] == 4.0
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flows.cli.main", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_sql_command_outputs_and_errors(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    shutil.copytree(SAMPLES, lake)
+    ok = cli("sql", "--lake", str(lake), "SELECT count(*) AS n FROM bus_telemetry", "--format", "csv")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.splitlines() == ["n", str(read_table(lake, "bus_telemetry").num_rows)]
+    target = tmp_path / "out.parquet"
+    wrote = cli("sql", "--lake", str(lake), "SELECT station_id, count(*) c FROM station_events GROUP BY 1",
+                "--output", str(target))
+    assert wrote.returncode == 0 and target.exists()
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(target).num_rows > 10
+    bad = cli("sql", "--lake", str(lake), "SELECT nope FROM bus_telemetry")
+    assert bad.returncode == 1
+    assert bad.stderr.count("\n") == 1 and "nope" in bad.stderr and "Traceback" not in bad.stderr
+    missing = cli("sql", "--lake", str(tmp_path / "none"), "SELECT 1")
+    assert missing.returncode == 2 and "no lake" in missing.stderr
