@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 		|| { echo "smartcity needs Python 3.11+: run make with PYTHON=python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	@touch $@
 
 kafka-jars: install ## Fetch the Apache Kafka broker jars into $$SMARTCITY_CACHE (once)

@@ -13,7 +13,7 @@ from functools import cached_property
 import pyarrow as pa
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-from proto import AirQualityReading, Alert, BusTelemetry, StationEvent
+from proto import AirQualityReading, Alert, BusTelemetry, BusWindowStats, StationEvent
 
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
 LINEAGE = pa.schema([
@@ -94,8 +94,11 @@ BUS_TELEMETRY = Dataset("bus_telemetry", "bus", BusTelemetry)
 AIR_READINGS = Dataset("air_readings", "air", AirQualityReading)
 STATION_EVENTS = Dataset("station_events", "station", StationEvent)
 ALERTS = Dataset("alerts", "alerts", Alert)
+BUS_WINDOWS = Dataset("bus_windows", "bus_windows", BusWindowStats)
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (BUS_TELEMETRY, AIR_READINGS, STATION_EVENTS, ALERTS)}
+DATASETS: dict[str, Dataset] = {
+    d.name: d for d in (BUS_TELEMETRY, AIR_READINGS, STATION_EVENTS, ALERTS, BUS_WINDOWS)
+}
 BY_KIND: dict[str, Dataset] = {d.kind: d for d in DATASETS.values()}
 
 

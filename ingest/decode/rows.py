@@ -93,6 +93,10 @@ class BatchDecoder:
                 out[f.name] = 0
         return out
 
+    def warm_up(self) -> None:
+        """Compile (or load from cache) the vectorised decoder before the first real batch."""
+        self.wire.decode([b""])
+
     def decode(self, values: Sequence[bytes | None], encodings: Sequence[Encoding] | None = None,
                headers_of: Callable[[int], Headers] | None = None) -> Decoded:
         """Decode ``values``.

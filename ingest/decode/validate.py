@@ -63,6 +63,13 @@ RULES: dict[str, list[tuple[pl.Expr, str]]] = {
         *_common("alert_id"),
         (pl.col("subject_id") == "", "missing required field subject_id"),
     ],
+    "bus_windows": [
+        *_common("bus_id"),
+        (pl.col("window_end_ms") <= pl.col("window_start_ms"), "window_end_ms not after window_start_ms"),
+        (pl.col("readings") <= 0, "a window without readings"),
+        ((pl.col("passengers_min") < 0) | (pl.col("passengers_min") > pl.col("passengers_max")),
+         "passengers_min negative or above passengers_max"),
+    ],
 }
 
 

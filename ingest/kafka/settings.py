@@ -13,6 +13,7 @@ TOPIC_SUFFIXES = {
     "alerts": "alerts",
     "deadletter": "deadletter",
     "bus_windows": "bus.windows",
+    "alerts_changelog": "alerts.changelog",  # compacted state of `smartcity alerts`
 }
 
 
@@ -48,7 +49,7 @@ class KafkaSettings(BaseModel):
         return value.strip()
 
     def topic(self, kind: str) -> str:
-        """Full topic name of a kind: bus, air, station, alerts, deadletter, bus_windows."""
+        """Full topic name of a kind: bus, air, station, alerts, deadletter, bus_windows, alerts_changelog."""
         return f"{self.topic_prefix}.{TOPIC_SUFFIXES[kind]}"
 
     @property

@@ -3,7 +3,15 @@ readings and station events, plus fault injection and file output for testing co
 
 from ingest.sim.air import air_history
 from ingest.sim.cityio import default_city, load_city, write_city
-from ingest.sim.config import CrowdingEpisode, DelayEpisode, DwellParams, Episode, PollutionEpisode, SimConfig
+from ingest.sim.config import (
+    CrowdingEpisode,
+    DelayEpisode,
+    DwellParams,
+    Episode,
+    OutageEpisode,
+    PollutionEpisode,
+    SimConfig,
+)
 from ingest.sim.events import DOMAINS, SimEvent
 from ingest.sim.faults import FaultCounts, FaultInjector, inject_faults
 from ingest.sim.files import read_delimited, read_file, read_ndjson, write_stream
@@ -25,6 +33,7 @@ __all__ = [
     "FaultCounts",
     "FaultInjector",
     "Headway",
+    "OutageEpisode",
     "PollutionEpisode",
     "Route",
     "Sensor",

@@ -17,7 +17,7 @@ sensor noise, where
 * noise is a smooth per-sensor drift (3 h) and white noise whose spread shrinks as the reading
   interval grows (a longer average is less noisy);
 * each pollutant value goes missing with ``missing_rate``; each sensor goes silent once on a day
-  with ``outage_rate_per_day`` for 30 min to 8 h.
+  with ``outage_rate_per_day`` for 30 min to 8 h, and for the whole of each ``OutageEpisode``.
 
 All randomness is counter-based (:mod:`ingest.sim.noise`): the streaming readings and the
 hourly :func:`air_history` are samples of the same process.
@@ -94,6 +94,8 @@ class AirModel:
         position = {s.sensor_id: i for i, s in enumerate(self.sensors)}
         self.episodes = [(position[ep.sensor_id], to_ms(ep.start), to_ms(ep.end), ep.factor, ep.pollutants)
                          for ep in config.pollution() if ep.sensor_id in position]
+        self.outages = [(position[ep.sensor_id], to_ms(ep.start), to_ms(ep.end))
+                        for ep in config.outages() if ep.sensor_id in position]
 
     def _local(self, t_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Local hour of day, service index (0 weekday, 1 saturday, 2 sunday) and day number."""
@@ -198,6 +200,9 @@ class AirModel:
     def _present(self, t_ms: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         rate = self.cfg.outage_rate_per_day
         present = np.ones(shape, dtype=bool)
+        for s, a, b in self.outages:
+            ts = np.broadcast_to(t_ms, shape)[:, s]
+            present[:, s] &= (ts < a) | (ts >= b)
         if rate <= 0:
             return present
         k = self.keys

@@ -54,7 +54,16 @@ class DelayEpisode:
     factor: float = 2.5
 
 
-Episode = CrowdingEpisode | PollutionEpisode | DelayEpisode
+@dataclass(frozen=True, slots=True)
+class OutageEpisode:
+    """Sensor ``sensor_id`` sends nothing in the window (a power or network outage): a silent device."""
+
+    sensor_id: str
+    start: datetime
+    end: datetime
+
+
+Episode = CrowdingEpisode | PollutionEpisode | DelayEpisode | OutageEpisode
 
 DEFAULT_TRENDS_PCT_PER_YEAR: dict[str, float] = {
     "pm25": -2.0,
@@ -121,3 +130,6 @@ class SimConfig:
 
     def delays(self) -> tuple[DelayEpisode, ...]:
         return tuple(e for e in self.episodes if isinstance(e, DelayEpisode))
+
+    def outages(self) -> tuple[OutageEpisode, ...]:
+        return tuple(e for e in self.episodes if isinstance(e, OutageEpisode))

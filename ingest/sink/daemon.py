@@ -40,7 +40,9 @@ from storage.settings import LakeSettings
 log = logging.getLogger("smartcity.ingest")
 
 TP = tuple[str, int]
+MESSAGE_OVERHEAD = 300  # bytes a buffered message costs beyond its value (Python objects, topic, headers)
 ASSIGN_TIMEOUT_S = 90.0
+PAUSE_AFTER_S = 5.0  # a writer busier than this makes the consumer pause its partitions
 
 
 class SinkError(SmartcityError):
@@ -85,7 +87,7 @@ class PartitionBuffer:
             self.messages, self.nbytes = [], 0
             return out, size
         out, self.messages = self.messages[:limit], self.messages[limit:]
-        size = sum(map(len, out))
+        size = sum(map(len, out)) + MESSAGE_OVERHEAD * len(out)
         self.nbytes -= size
         self.since = time.monotonic()
         return out, size
@@ -99,6 +101,7 @@ class SinkStats:
     dead_letters: int = 0
     batches: int = 0
     seconds: float = 0.0
+    active_seconds: float = 0.0  # from the first consumed message to the end (no start-up, no group join)
     paused_seconds: float = 0.0
     by_dataset: dict[str, int] = field(default_factory=dict)
 
@@ -139,6 +142,7 @@ class Sink:
         self._to_commit: dict[TP, int] = {}
         self._commit_lock = threading.Lock()
         self._buffered = 0
+        self._first_message_at: float | None = None
         self.consumer: Consumer | None = None
         self.producer: Producer | None = None
 
@@ -165,6 +169,8 @@ class Sink:
             extra["statistics.interval.ms"] = 5000
             extra["stats_cb"] = self.metrics.on_stats
             self.metrics.serve(self.ingest.metrics_port)
+        for decoder in self.decoders.values():
+            getattr(decoder, "warm_up", lambda: None)()
         self.consumer = Consumer(consumer_config(self.kafka, self.ingest.group, **extra))
         self.producer = Producer(producer_config(self.kafka, **{"linger.ms": 5}))
         writer = threading.Thread(target=self._writer, name="sink-writer", daemon=True)
@@ -183,7 +189,9 @@ class Sink:
             writer.join(timeout=120)
             self.consumer.close()
             self.producer.flush(30)
-        self.stats.seconds = time.monotonic() - began
+        ended = time.monotonic()
+        self.stats.seconds = ended - began
+        self.stats.active_seconds = ended - (self._first_message_at or ended)
         if self._writer_error is not None:
             raise SinkError(f"landing failed: {self._writer_error}") from self._writer_error
         log.info("sink stopped", extra={"consumed": self.stats.consumed, "rows": self.stats.rows,
@@ -198,6 +206,8 @@ class Sink:
             if self._writer_error is not None:
                 return
             msgs = consume(num_messages=20_000, timeout=0.2)
+            if msgs and self._first_message_at is None:
+                self._first_message_at = time.monotonic()
             if msgs:
                 self._route(msgs)
             self._flush_due()
@@ -237,7 +247,7 @@ class Sink:
         buf = self.buffers.get(key)
         if buf is None:
             buf = self.buffers[key] = PartitionBuffer(*key)
-        nbytes = sum(map(len, run))
+        nbytes = sum(map(len, run)) + MESSAGE_OVERHEAD * len(run)
         buf.add(run, nbytes)
         self._buffered += nbytes
         self.metrics.consumed.labels(key[0]).inc(len(run))
@@ -277,18 +287,27 @@ class Sink:
         messages, size = buf.take(limit)
         self._buffered -= size
         job = _Job(key[0], key[1], messages)
-        try:
-            self._jobs.put_nowait(job)
+        try:  # the writer usually frees a slot within a batch's time: just wait
+            self._jobs.put(job, timeout=PAUSE_AFTER_S)
             return
         except queue.Full:
             pass
+        # the writer is slow: pause fetching (memory stays bounded) but keep polling, so the group
+        # keeps this member and rebalance callbacks run
         assert self.consumer is not None
         paused = [TopicPartition(t, p) for t, p in self.assigned]
         if paused:
             self.consumer.pause(paused)
         self.metrics.paused.set(1)
         began = time.monotonic()
-        self._jobs.put(job)
+        while True:
+            try:
+                self._jobs.put(job, timeout=0.2)
+                break
+            except queue.Full:
+                late = self.consumer.consume(num_messages=1000, timeout=0.05)
+                if late:
+                    self._route(late)
         self.stats.paused_seconds += time.monotonic() - began
         self.metrics.paused.set(0)
         if paused:

@@ -11,10 +11,10 @@ class IngestSettings(BaseModel):
     group: str = Field(default="smartcity-ingest", min_length=1, description="consumer group id")
     topics: list[str] = Field(default_factory=lambda: ["bus", "air", "station", "alerts"],
                               description="topic kinds (bus, air, station, alerts, bus_windows) or topic names")
-    batch_max_rows: int = Field(default=200_000, ge=1, description="flush a partition's batch at this many messages")
+    batch_max_rows: int = Field(default=25_000, ge=1, description="flush a partition's batch at this many messages")
     batch_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="... or this many bytes")
     batch_max_age_s: float = Field(default=30.0, gt=0, description="... or when its oldest message is this old (s)")
-    max_buffered_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024,
+    max_buffered_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024,
                                     description="all partitions together; the biggest batch is flushed above it")
     instance_id: str | None = Field(default=None, description="static group membership id (e.g. the host name): a "
                                     "restarted member takes its partitions back without a rebalance")

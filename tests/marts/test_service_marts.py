@@ -152,3 +152,23 @@ def test_repeated_trip_ids_are_separate_trips(tmp_path: Path) -> None:
     land(tmp_path, "parquet", "station_events", events)
     out = compute_mart("route_performance", tmp_path, DAY).row(0, named=True)
     assert (out["trips"], out["run_time_p50_min"], out["scheduled_run_time_p50_min"]) == (1, 25.0, 20.0)
+
+
+def test_delays_are_correctly_rounded_and_window_bounds_inclusive(tmp_path: Path) -> None:
+    ten = T0 + 10 * 60 * MINUTE
+    common = {"route": "R8", "seq": 1}
+    events = [
+        # 6.927 s early: the delay is the double nearest to −6.927, not −6.927 · (1 − 2⁻⁵³)
+        station_event("Y1", ten - 6927, 1, bus="B1", trip="R8-1", scheduled_ms=ten, **common),
+        station_event("Y1", ten + 5 * MINUTE, 2, bus="B1", trip="R8-1", scheduled_ms=ten, **common),  # +5:00.000
+        station_event("Y1", ten + 20 * MINUTE + 1, 2, bus="B2", trip="R8-2", scheduled_ms=ten + 15 * MINUTE,
+                      **common),  # +5:00.001
+        station_event("Y1", ten + 29 * MINUTE, 2, bus="B3", trip="R8-3", scheduled_ms=ten + 30 * MINUTE,
+                      **common),  # −1:00.000
+    ]
+    land(tmp_path, "parquet", "station_events", events)
+    arrival = compute_mart("bus_headways", tmp_path, DAY).row(0, named=True)
+    assert arrival["delay_s"] == -6.927
+    route = compute_mart("route_performance", tmp_path, DAY).row(0, named=True)
+    assert (route["departures"], route["on_time_share"], route["late_share"]) == (3, 2 / 3, 1 / 3)
+    assert route["mean_delay_s"] == 540_001 / 3_000  # Σ deviations (ms) / (n · 1000), one division

@@ -73,3 +73,19 @@ def test_an_empty_mart_is_written_with_its_columns(tmp_path: Path) -> None:
     empty = pl.DataFrame(schema={"date": pl.Date, "value": pl.Int64})
     write_mart(tmp_path, "bus_headways", "2026-03-10", empty)
     assert_frame_equal(read_mart(tmp_path, "bus_headways"), empty)
+
+
+def test_a_failed_write_keeps_the_previous_partition(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    day = date(2026, 3, 10)
+    path = write_mart(tmp_path, "station_service", day, frame(day, [1]))
+
+    def broken(self: pl.DataFrame, file: object, **kwargs: object) -> None:
+        Path(str(file)).write_bytes(b"PAR1 half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_mart(tmp_path, "station_service", day, frame(day, [2]))
+    monkeypatch.undo()
+    assert [p.name for p in path.parent.iterdir()] == [PART]
+    assert read_mart(tmp_path, "station_service")["value"].to_list() == [1]

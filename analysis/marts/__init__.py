@@ -1,0 +1,198 @@
+"""The marts: tables computed from the lake's raw datasets, one row grain each.
+
+Each mart is a pure function in its own module: lazy frames of raw rows in, a frame out. The
+registry ``MARTS`` names them with the raw datasets they read and their grain, and
+``compute_mart`` runs one for a day of a lake. ``storage.marts.write_mart`` stores the result.
+
+| mart | grain |
+| --- | --- |
+| ``air_quality_hourly`` | sensor × UTC hour |
+| ``air_hotspots`` | sensor × day |
+| ``air_trends`` | sensor × pollutant, as of a date |
+| ``bus_occupancy`` | route × UTC hour × stop |
+| ``bus_window_stats`` | tumbling window × bus |
+| ``bus_headways`` | arrival of a bus at a station |
+| ``route_performance`` | route × day |
+| ``station_service`` | station × day, and station × UTC hour |
+
+All times are UTC; a mart's day is the lake partition's day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date as Date
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from analysis.marts import (
+    air_hotspots,
+    air_quality_hourly,
+    air_trends,
+    bus_headways,
+    bus_occupancy,
+    bus_window_stats,
+    route_performance,
+    station_service,
+)
+from analysis.marts._common import as_date
+from storage.layout import dataset_dir
+from storage.scan import scan
+
+Engine = Literal["streaming", "in-memory"]
+Builder = Callable[..., pl.LazyFrame | pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class MartSpec:
+    """A mart: its builder, the raw datasets it reads (passed to the builder in this order, then
+    the day), how many days before the day it needs (``None``: all earlier days), its grain, its
+    output columns and the engine that collects a lazy result.
+
+    Builders of the telemetry marts collect slice by slice on the streaming engine themselves and
+    return a frame. The others return a lazy frame whose row-order work (sorted grids, shifts,
+    cumulative sums) runs on the in-memory engine: their inputs are far smaller than telemetry.
+    """
+
+    name: str
+    builder: Builder
+    datasets: tuple[str, ...]
+    grain: str
+    description: str
+    schema: Mapping[str, pl.DataType] = field(repr=False)
+    history_days: int | None = 0
+    engine: Engine = "in-memory"
+
+    def build(self, frames: Mapping[str, pl.LazyFrame], day: Date | str, **params: Any) -> pl.DataFrame:
+        """Run the builder on ``frames`` (one lazy frame per dataset) and collect the result."""
+        missing = [name for name in self.datasets if name not in frames]
+        if missing:
+            msg = f"mart {self.name!r} needs the datasets {', '.join(missing)}"
+            raise ValueError(msg)
+        out = self.builder(*(frames[name] for name in self.datasets), as_date(day), **params)
+        return out.collect(engine=self.engine) if isinstance(out, pl.LazyFrame) else out
+
+
+MARTS: dict[str, MartSpec] = {
+    spec.name: spec
+    for spec in (
+        MartSpec(
+            "air_quality_hourly",
+            air_quality_hourly.air_quality_hourly,
+            ("air_readings",),
+            "sensor × UTC hour with readings",
+            "Hourly means, PM NowCast, 8-h O3 and CO, EPA AQI per pollutant and overall, category, "
+            "dominant pollutant and European AQI level.",
+            air_quality_hourly.SCHEMA,
+            history_days=1,
+        ),
+        MartSpec(
+            "air_hotspots",
+            air_hotspots.air_hotspots,
+            ("air_readings",),
+            "sensor × day",
+            "Daily mean PM2.5 and NO2 with Getis–Ord Gi* z, p and hot/cold spot class in a distance band.",
+            air_hotspots.SCHEMA,
+        ),
+        MartSpec(
+            "air_trends",
+            air_trends.air_trends,
+            ("air_readings",),
+            "sensor × pollutant, as of the day",
+            "Sen slope per year and Mann–Kendall test on monthly means, deseasonalised past 24 months.",
+            air_trends.SCHEMA,
+            history_days=None,
+        ),
+        MartSpec(
+            "bus_occupancy",
+            bus_occupancy.bus_occupancy,
+            ("bus_telemetry",),
+            "route × UTC hour × stop",
+            "Mean and max passengers, load factor, TCQSM load level, crowded share and GTFS-RT occupancy "
+            "status distribution.",
+            bus_occupancy.SCHEMA,
+        ),
+        MartSpec(
+            "bus_window_stats",
+            bus_window_stats.bus_window_stats,
+            ("bus_telemetry",),
+            "tumbling window × bus",
+            "Min, max and mean passengers per bus in tumbling windows (20 min), with the fleet mean.",
+            bus_window_stats.SCHEMA,
+        ),
+        MartSpec(
+            "bus_headways",
+            bus_headways.bus_headways,
+            ("station_events",),
+            "arrival of a bus at a station",
+            "Actual and scheduled headway, their ratio and the bunched flag of every arrival.",
+            bus_headways.SCHEMA,
+            history_days=1,
+        ),
+        MartSpec(
+            "route_performance",
+            route_performance.route_performance,
+            ("station_events",),
+            "route × day",
+            "On-time performance, AWT/SWT/EWT, headway cv and TCQSM level, bunching, run-time "
+            "percentiles and mean delay.",
+            route_performance.SCHEMA,
+            history_days=1,
+        ),
+        MartSpec(
+            "station_service",
+            station_service.station_service,
+            ("station_events",),
+            "station × day and station × UTC hour",
+            "Departures served vs scheduled, headway-based wait, dwell, on-time share, peak waiting, "
+            "overcrowding events, boardings and alightings.",
+            station_service.SCHEMA,
+            history_days=1,
+        ),
+    )
+}
+
+
+def mart_spec(name: str) -> MartSpec:
+    """The registered mart ``name``; ``KeyError`` naming the known marts otherwise."""
+    try:
+        return MARTS[name]
+    except KeyError:
+        msg = f"unknown mart {name!r}; known: {', '.join(MARTS)}"
+        raise KeyError(msg) from None
+
+
+def scan_dates(root: Path, dataset: str, day: Date, history_days: int | None) -> list[Date]:
+    """The partition dates a mart of ``day`` reads: the day and ``history_days`` before it, or
+    every landed date up to the day when ``history_days`` is ``None``."""
+    if history_days is not None:
+        return [day - timedelta(days=k) for k in range(history_days, -1, -1)]
+    base = dataset_dir(Path(root), dataset)
+    dates = []
+    for path in base.glob("date=*") if base.exists() else ():
+        try:
+            landed = Date.fromisoformat(path.name.removeprefix("date="))
+        except ValueError:
+            continue
+        if landed <= day:
+            dates.append(landed)
+    return sorted(dates)
+
+
+def compute_mart(name: str, root: Path | str, date: Date | datetime | str, **params: Any) -> pl.DataFrame:
+    """Compute mart ``name`` for ``date`` from the lake at ``root``.
+
+    Scans only the partitions the mart needs (the day, the day before for rolling windows, all
+    earlier days for trends) and passes ``params`` to the builder (e.g. ``window="wmata"``).
+    """
+    spec = mart_spec(name)
+    day = as_date(date)
+    frames = {ds: scan(Path(root), ds, scan_dates(Path(root), ds, day, spec.history_days)) for ds in spec.datasets}
+    return spec.build(frames, day, **params)
+
+
+__all__ = ["MARTS", "MartSpec", "compute_mart", "mart_spec", "scan_dates"]

@@ -1,0 +1,54 @@
+"""Hourly means of air-quality readings, shared by the air marts."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from analysis.marts._common import dedupe, exact_mean, micro_units
+
+#: Pollutant columns of ``air_readings`` and their units.
+POLLUTANT_COLUMNS: dict[str, str] = {
+    "pm25": "pm25_ugm3",
+    "pm10": "pm10_ugm3",
+    "no2": "no2_ppb",
+    "o3": "o3_ppb",
+    "so2": "so2_ppb",
+    "co": "co_ppm",
+}
+UNITS: dict[str, str] = {"pm25": "µg/m³", "pm10": "µg/m³", "no2": "ppb", "o3": "ppb", "so2": "ppb", "co": "ppm"}
+READING_KEYS = ("sensor_id", "event_time_ms")
+
+
+def readings(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Air readings with one row per sensor and event time (duplicates landed twice count once)."""
+    columns = ["sensor_id", "event_time_ms", "event_time", "latitude", "longitude", *POLLUTANT_COLUMNS.values()]
+    return dedupe(frame.select([*columns, "_partition", "_offset"]), READING_KEYS)
+
+
+def hourly_means(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Per sensor and UTC hour: readings, last position, and the exact mean of every pollutant.
+
+    ``frame`` holds deduplicated readings (see ``readings``). A pollutant's hourly mean uses its
+    valid readings (finite, non-negative); with none it is null. Counts are ``n_<pollutant>``.
+    """
+    sums = []
+    for column in POLLUTANT_COLUMNS.values():
+        sums += [
+            micro_units(column).sum().alias(f"__sum_{column}"),
+            micro_units(column).count().alias(f"__n_{column}"),
+        ]
+    return (
+        frame.with_columns(pl.col("event_time").dt.truncate("1h").alias("hour"))
+        .group_by("sensor_id", "hour")
+        .agg(
+            pl.len().alias("n_readings"),
+            pl.col("latitude").sort_by("event_time_ms").last(),
+            pl.col("longitude").sort_by("event_time_ms").last(),
+            *sums,
+        )
+        .with_columns(
+            *[exact_mean(f"__sum_{c}", f"__n_{c}").alias(c) for c in POLLUTANT_COLUMNS.values()],
+            *[pl.col(f"__n_{c}").alias(f"n_{name}") for name, c in POLLUTANT_COLUMNS.items()],
+        )
+        .drop(pl.selectors.starts_with("__"))
+    )

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks: ``smartcity bench <experiment>``; results as JSON, markdown and PNG."""
