@@ -8,6 +8,7 @@ from proto.smartcity.v1.air_pb2 import AirQualityReading
 from proto.smartcity.v1.alert_pb2 import Alert, AlertKind, AlertState, Severity
 from proto.smartcity.v1.bus_pb2 import BusTelemetry, OccupancyStatus, VehicleStopStatus
 from proto.smartcity.v1.station_pb2 import StationEvent, StationEventKind
+from proto.smartcity.v1.window_pb2 import BusWindowStats
 
 __all__ = [
     "AirQualityReading",
@@ -15,6 +16,7 @@ __all__ = [
     "AlertKind",
     "AlertState",
     "BusTelemetry",
+    "BusWindowStats",
     "OccupancyStatus",
     "Severity",
     "StationEvent",

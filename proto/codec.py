@@ -19,7 +19,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError as _PbDecodeError
 from google.protobuf.message import Message
 
-from proto import AirQualityReading, Alert, BusTelemetry, StationEvent
+from proto import AirQualityReading, Alert, BusTelemetry, BusWindowStats, StationEvent
 from proto.errors import DecodeError, EncodeError
 
 Encoding = Literal["protobuf", "json"]
@@ -144,8 +144,9 @@ BUS = Codec(BusTelemetry)
 AIR = Codec(AirQualityReading)
 STATION = Codec(StationEvent)
 ALERT = Codec(Alert)
+BUS_WINDOW = Codec(BusWindowStats)
 
-CODECS: dict[str, Codec[Message]] = {c.name: c for c in (BUS, AIR, STATION, ALERT)}  # type: ignore[misc]
+CODECS: dict[str, Codec[Message]] = {c.name: c for c in (BUS, AIR, STATION, ALERT, BUS_WINDOW)}  # type: ignore[misc]
 
 
 def codec_for(message_type: str | type[Message]) -> Codec[Message]:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proto import AirQualityReading, Alert, BusTelemetry, StationEvent
-from proto.codec import AIR, ALERT, BUS, CODECS, STATION, codec_for, encoding_from_headers
+from proto import AirQualityReading, Alert, BusTelemetry, BusWindowStats, StationEvent
+from proto.codec import AIR, ALERT, BUS, BUS_WINDOW, CODECS, STATION, codec_for, encoding_from_headers
 from proto.errors import DecodeError
 from proto.generate import generate
 
@@ -31,13 +31,17 @@ SAMPLES = {
                    subject_type="bus", start_time_ms=1_764_000_000_000, observed_value=0.93, peak_value=0.93,
                    threshold=0.8, unit="ratio", message="bus B17 at 93% of capacity", route_id="R3",
                    event_time_ms=1_764_000_000_000),
+    "window": BusWindowStats(bus_id="B17", route_id="R3", window_start_ms=1_764_000_000_000,
+                             window_end_ms=1_764_001_200_000, event_time_ms=1_764_001_200_000, readings=240,
+                             passengers_min=3, passengers_max=61, passengers_mean=33.5, capacity=70, fleet_buses=64,
+                             fleet_passengers_mean=21.25, closed_on_idle=True),
 }
-CODEC_OF = {"bus": BUS, "air": AIR, "station": STATION, "alert": ALERT}
+CODEC_OF = {"bus": BUS, "air": AIR, "station": STATION, "alert": ALERT, "window": BUS_WINDOW}
 
 
 def test_generated_code_is_current(tmp_path) -> None:
     written = generate(tmp_path)
-    assert len(written) == 1 + 2 * 4
+    assert len(written) == 1 + 2 * 5
     for path in written:
         committed = REPO / path.relative_to(tmp_path)
         assert committed.exists(), f"{committed} missing: run `make proto`"
@@ -49,7 +53,7 @@ def test_descriptor_set_lists_every_schema() -> None:
 
     fds = descriptor_pb2.FileDescriptorSet.FromString((REPO / "proto" / "smartcity.desc").read_bytes())
     names = {m.name for f in fds.file for m in f.message_type}
-    assert names == {"BusTelemetry", "AirQualityReading", "StationEvent", "Alert"}
+    assert names == {"BusTelemetry", "AirQualityReading", "StationEvent", "Alert", "BusWindowStats"}
 
 
 @pytest.mark.parametrize("kind", sorted(SAMPLES))
@@ -106,7 +110,7 @@ def test_codec_lookup() -> None:
     assert codec_for("smartcity.v1.Alert") is ALERT
     assert codec_for(BusTelemetry) is BUS
     assert set(CODECS) == {"smartcity.v1.BusTelemetry", "smartcity.v1.AirQualityReading",
-                           "smartcity.v1.StationEvent", "smartcity.v1.Alert"}
+                           "smartcity.v1.StationEvent", "smartcity.v1.Alert", "smartcity.v1.BusWindowStats"}
 
 
 @settings(max_examples=200, deadline=None)
