@@ -1,0 +1,66 @@
+"""Deployments read from ``prefect.yaml`` (the single place schedules are declared)."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from proto.errors import SmartcityError
+
+PREFECT_YAML = Path(__file__).resolve().parents[1] / "prefect.yaml"
+
+
+class DeploymentError(SmartcityError):
+    """prefect.yaml names something that does not exist or is malformed."""
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    name: str
+    flow_name: str
+    entrypoint: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    schedules: tuple[tuple[str, str], ...] = ()  # (cron, timezone)
+
+    def load_flow(self) -> Any:
+        path, _, attr = self.entrypoint.partition(":")
+        module = path.removesuffix(".py").replace("/", ".")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise DeploymentError(f"deployment {self.name}: cannot load {self.entrypoint} ({exc})") from None
+
+
+def read_deployments(path: Path = PREFECT_YAML) -> list[DeploymentSpec]:
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise DeploymentError(f"cannot read {path}: {exc}") from None
+    specs = []
+    for d in doc.get("deployments", []):
+        schedules = tuple((s["cron"], s.get("timezone", "UTC")) for s in d.get("schedules", []) if "cron" in s)
+        entry = d["entrypoint"]
+        specs.append(DeploymentSpec(d["name"], entry.rsplit(":", 1)[1], entry, d.get("description", ""),
+                                    dict(d.get("parameters") or {}), schedules))
+    return specs
+
+
+def runner_deployments(lake: Path | None = None, path: Path = PREFECT_YAML) -> list[Any]:
+    """``RunnerDeployment`` objects for ``prefect.serve``; ``lake`` overrides every ``lake`` parameter."""
+    from prefect.schedules import Cron
+
+    out = []
+    for spec in read_deployments(path):
+        params = dict(spec.parameters)
+        if lake is not None and "lake" in params:
+            params["lake"] = str(lake)
+        flow = spec.load_flow()
+        out.append(flow.to_deployment(name=spec.name, description=spec.description, parameters=params,
+                                      schedules=[Cron(c, timezone=tz) for c, tz in spec.schedules],
+                                      tags=["smartcity"]))
+    return out

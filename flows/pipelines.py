@@ -1,0 +1,182 @@
+"""The Prefect flows. Thin: each task wraps one I/O step (retried on transient errors only); the
+logic lives in :mod:`flows.jobs`, :mod:`analysis` and :mod:`storage`.
+
+| flow | what it does |
+| --- | --- |
+| ``air_quality`` | air_quality_hourly, air_hotspots, air_trends for the dates that need them |
+| ``bus_operations`` | bus_occupancy, bus_window_stats, bus_headways, route_performance |
+| ``station_service`` | station_service |
+| ``daily_report`` | the three above for one date (default: yesterday, UTC), then the HTML report |
+| ``ingest_batch`` | a bounded ``smartcity ingest --until-caught-up`` run |
+| ``maintenance`` | compaction of closed hours and a catalog refresh |
+
+Every flow takes ``lake`` and, where it computes marts, ``date`` or ``start``/``end``; without
+them it is incremental (only dates with new raw data since the mart was last written). Re-running a
+date replaces its mart partitions. Each run publishes a markdown summary and a table artifact.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows import jobs
+
+DEFAULT_LAKE = os.environ.get("SMARTCITY_LAKE", "lake")
+TRANSIENT = (OSError, TimeoutError, ConnectionError)
+
+
+def _transient(_task: Any, _run: Any, state: Any) -> bool:
+    """Retry only errors that may go away (I/O, timeouts, Kafka), never bugs or bad data."""
+    try:
+        state.result()
+    except TRANSIENT:
+        return True
+    except Exception as exc:
+        return type(exc).__name__ in ("KafkaException", "BrokerError")
+    return False
+
+
+RETRY = dict(retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_transient, cache_policy=NO_CACHE)
+
+
+@task(**RETRY)
+def build_mart(lake: str, mart: str, date: str) -> dict[str, Any]:
+    run = jobs.build_mart(Path(lake), mart, date)
+    get_run_logger().info("%s %s: %d rows", mart, date, run.rows)
+    return {"mart": run.mart, "date": run.date, "rows": run.rows}
+
+
+@task(**RETRY)
+def refresh_catalog(lake: str) -> int:
+    from storage.catalog import refresh_catalog as refresh
+
+    return len(refresh(Path(lake)))
+
+
+def _publish(flow_name: str, lake: str, runs: list[dict[str, Any]], extra: str = "") -> None:
+    key = flow_name.replace("_", "-")
+    if runs:
+        create_table_artifact(key=f"{key}-marts", table=runs, description=f"Marts written by {flow_name}")
+    lines = [f"# {flow_name}", "", f"Lake: `{Path(lake).resolve()}`", ""]
+    if runs:
+        lines += ["| mart | date | rows |", "| --- | --- | --- |"]
+        lines += [f"| {r['mart']} | {r['date']} | {r['rows']:,} |" for r in runs]
+    else:
+        lines.append("Nothing to do: no date has new raw data.")
+    if extra:
+        lines += ["", extra]
+    create_markdown_artifact(key=f"{key}-summary", markdown="\n".join(lines))
+
+
+def _mart_flow(flow_name: str, marts: tuple[str, ...], lake: str, date: str | None, start: str | None,
+               end: str | None, refresh: bool = True) -> list[dict[str, Any]]:
+    wanted = jobs.parse_dates(date, start, end)
+    runs: list[dict[str, Any]] = []
+    for mart in marts:
+        for day in jobs.dates_needing(Path(lake), mart, wanted):
+            runs.append(build_mart(lake, mart, day))
+    if refresh:
+        refresh_catalog(lake)
+    _publish(flow_name, lake, runs)
+    return runs
+
+
+@flow(name="air_quality", log_prints=True)
+def air_quality(lake: str = DEFAULT_LAKE, date: str | None = None, start: str | None = None,
+                end: str | None = None) -> list[dict[str, Any]]:
+    """Hourly AQI and NowCast, hotspots and trends."""
+    return _mart_flow("air_quality", jobs.AIR_QUALITY, lake, date, start, end)
+
+
+@flow(name="bus_operations", log_prints=True)
+def bus_operations(lake: str = DEFAULT_LAKE, date: str | None = None, start: str | None = None,
+                   end: str | None = None) -> list[dict[str, Any]]:
+    """Occupancy, window statistics, headways and route performance."""
+    return _mart_flow("bus_operations", jobs.BUS_OPERATIONS, lake, date, start, end)
+
+
+@flow(name="station_service", log_prints=True)
+def station_service(lake: str = DEFAULT_LAKE, date: str | None = None, start: str | None = None,
+                    end: str | None = None) -> list[dict[str, Any]]:
+    """Station service per day and hour."""
+    return _mart_flow("station_service", jobs.STATION_SERVICE, lake, date, start, end)
+
+
+@task(**RETRY)
+def build_report(lake: str, date: str) -> str:
+    from flows.report import build_report as build
+
+    return str(build(Path(lake), date))
+
+
+@flow(name="daily_report", log_prints=True)
+def daily_report(lake: str = DEFAULT_LAKE, date: str | None = None) -> str:
+    """Every mart for one date (default: yesterday, UTC), then the HTML report."""
+    day = date or (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    runs = []
+    for marts in (jobs.AIR_QUALITY, jobs.BUS_OPERATIONS, jobs.STATION_SERVICE):
+        runs += [build_mart(lake, m, d) for m in marts for d in jobs.dates_needing(Path(lake), m, [day])]
+    refresh_catalog(lake)
+    path = build_report(lake, day)
+    _publish("daily_report", lake, runs, extra=f"Report: `{path}`")
+    return path
+
+
+@task(retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_transient, cache_policy=NO_CACHE)
+def land_until_caught_up(lake: str, topics: list[str], group: str, fmt: str,
+                         bootstrap_servers: str | None) -> dict[str, Any]:
+    from flows.settings import load_settings
+    from ingest.sink.daemon import Sink
+
+    settings = load_settings(flags={
+        "kafka": {"bootstrap_servers": bootstrap_servers},
+        "lake": {"path": Path(lake), "format": fmt},
+        "ingest": {"topics": topics, "group": group},
+    })
+    stats = Sink(settings.kafka, settings.lake, settings.ingest, until_caught_up=True).run()
+    return {"consumed": stats.consumed, "rows": stats.rows, "files": stats.files,
+            "dead_letters": stats.dead_letters, "seconds": round(stats.seconds, 1)}
+
+
+@flow(name="ingest_batch", log_prints=True)
+def ingest_batch(lake: str = DEFAULT_LAKE, topics: list[str] | None = None, group: str = "smartcity-ingest",
+                 format: str = "parquet", bootstrap_servers: str | None = None) -> dict[str, Any]:
+    """Land everything the topics hold now, commit, stop: the scheduled alternative to the daemon."""
+    result = land_until_caught_up(lake, topics or ["bus", "air", "station", "alerts"], group, format,
+                                  bootstrap_servers)
+    create_table_artifact(key="ingest-batch", table=[result], description="Landed by ingest_batch")
+    create_markdown_artifact(key="ingest-batch-summary", markdown=(
+        f"# ingest_batch\n\n{result['consumed']:,} messages consumed, {result['rows']:,} rows in "
+        f"{result['files']:,} files, {result['dead_letters']:,} dead letters ({result['seconds']} s)."))
+    return result
+
+
+@task(**RETRY)
+def compact_lake(lake: str, older_than_hours: float) -> list[dict[str, Any]]:
+    from storage.compact import compact
+
+    report = compact(Path(lake), older_than=timedelta(hours=older_than_hours))
+    return [{"dataset": h.dataset, "date": h.date, "hour": h.hour, "files_before": h.files_before,
+             "files_after": h.files_after} for h in report.hours]
+
+
+@flow(name="maintenance", log_prints=True)
+def maintenance(lake: str = DEFAULT_LAKE, older_than_hours: float = 2.0) -> dict[str, Any]:
+    """Compact closed hours, then refresh the catalog."""
+    hours = compact_lake(lake, older_than_hours)
+    views = refresh_catalog(lake)
+    if hours:
+        create_table_artifact(key="maintenance-compaction", table=hours, description="Hours compacted")
+    create_markdown_artifact(key="maintenance-summary", markdown=(
+        f"# maintenance\n\nCompacted {len(hours)} hours; catalog has {views} views."))
+    return {"hours_compacted": len(hours), "views": views}
+
+
+FLOWS = {f.name: f for f in (air_quality, bus_operations, station_service, daily_report, ingest_batch, maintenance)}

@@ -1,0 +1,57 @@
+"""Incremental and idempotent mart building (the logic the flows run)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from flows import jobs
+from flows.cli.samples_cmd import SAMPLES
+from storage.marts import mart_partition, read_mart
+
+DAY = "2026-03-10"
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Path:
+    root = tmp_path / "lake"
+    shutil.copytree(SAMPLES, root)
+    return root
+
+
+def test_only_dates_with_new_raw_data_are_rebuilt(lake: Path) -> None:
+    assert jobs.dates_needing(lake, "route_performance") == [DAY]
+    first = jobs.build_mart(lake, "route_performance", DAY)
+    assert first.rows > 0
+    assert jobs.dates_needing(lake, "route_performance") == []  # nothing new since
+    # a new raw file lands for that date: the mart is stale again
+    landed = next((lake / "raw" / "station_events" / f"date={DAY}").glob("hour=08/*.parquet"))
+    future = time.time() + 5
+    os.utime(landed, (future, future))
+    assert jobs.dates_needing(lake, "route_performance") == [DAY]
+    assert jobs.dates_needing(lake, "air_quality_hourly") == [DAY]  # never built yet
+    assert jobs.dates_needing(lake, "air_hotspots", ["2026-03-09", DAY]) == [DAY]  # explicit: those with data
+
+
+def test_rebuilding_a_date_replaces_its_partition(lake: Path) -> None:
+    a = jobs.build_mart(lake, "bus_occupancy", DAY)
+    once = read_mart(lake, "bus_occupancy")
+    b = jobs.build_mart(lake, "bus_occupancy", DAY)
+    twice = read_mart(lake, "bus_occupancy")
+    assert a.rows == b.rows == once.height == twice.height
+    assert len(list(mart_partition(lake, "bus_occupancy", DAY).glob("*.parquet"))) == 1
+
+
+def test_date_parameters() -> None:
+    assert jobs.parse_dates("2026-03-10") == ["2026-03-10"]
+    assert jobs.parse_dates(start="2026-02-27", end="2026-03-02") == [
+        "2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]
+    assert jobs.parse_dates() is None
+    with pytest.raises(ValueError, match="before start"):
+        jobs.parse_dates(start="2026-03-02", end="2026-03-01")
+    with pytest.raises(ValueError, match="both"):
+        jobs.parse_dates(start="2026-03-02")

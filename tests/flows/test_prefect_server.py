@@ -1,0 +1,120 @@
+"""Against a real `prefect server start`: deployments from prefect.yaml registered with their
+schedules by `smartcity serve`, and a run triggered through the API completes and writes marts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flows.cli.samples_cmd import SAMPLES
+from flows.deployments import read_deployments
+from storage.marts import read_mart
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = _free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "DO_NOT_TRACK": "1", "PREFECT_UI_ENABLED": "false", "PREFECT_API_URL": ""}
+    prefect = Path(sys.executable).with_name("prefect")
+    log = (home / "server.log").open("wb")
+    server = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/health", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                message = f"prefect server did not start: {(home / 'server.log').read_text()[-2000:]}"
+                if IN_CI:
+                    pytest.fail(message)
+                pytest.skip(message)
+            time.sleep(0.5)
+    try:
+        yield {**env, "PREFECT_API_URL": url}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+
+
+def test_serve_registers_schedules_and_a_triggered_run_writes_marts(prefect_api: dict[str, str],
+                                                                     tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    shutil.copytree(SAMPLES, lake)
+    serve = subprocess.Popen([sys.executable, "-m", "flows.cli.main", "serve", "--lake", str(lake)], env=prefect_api,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        from prefect.client.orchestration import get_client
+        from prefect.deployments import run_deployment
+        from prefect.exceptions import ObjectNotFound
+
+        expected = {f"{d.flow_name}/{d.name}": d for d in read_deployments()}
+
+        async def registered() -> dict[str, object]:
+            async with get_client() as client:
+                found = {}
+                for name in expected:
+                    with contextlib.suppress(ObjectNotFound):
+                        found[name] = await client.read_deployment_by_name(name)
+                return found
+
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        api = temporary_settings(updates={PREFECT_API_URL: prefect_api["PREFECT_API_URL"]})
+        api.__enter__()
+        deadline = time.monotonic() + 120
+        found: dict[str, object] = {}
+        while len(found) < len(expected) and time.monotonic() < deadline:
+            assert serve.poll() is None, serve.stderr.read() if serve.stderr else ""
+            found = asyncio.run(registered())
+            time.sleep(1)
+        assert set(found) == set(expected)
+        for name, spec in expected.items():
+            deployment = found[name]
+            crons = {(s.schedule.cron, s.schedule.timezone) for s in deployment.schedules}  # type: ignore[attr-defined]
+            assert crons == set(spec.schedules), name
+            assert deployment.parameters["lake"] == str(lake.resolve())  # type: ignore[attr-defined]
+
+        run = run_deployment("bus_operations/bus-operations-hourly", parameters={"date": "2026-03-10"},
+                             timeout=240)
+        assert run.state is not None and run.state.is_completed(), run.state
+        performance = read_mart(lake, "route_performance")
+        assert performance.height > 5 and set(performance["date"].cast(str)) == {"2026-03-10"}
+        assert read_mart(lake, "bus_occupancy").height > 100
+        assert (lake / "smartcity.duckdb").exists()  # the flow refreshed the catalog
+
+        async def artifacts() -> set[str]:
+            async with get_client() as client:
+                return {a.key for a in await client.read_artifacts() if a.key}
+
+        assert {"bus-operations-summary", "bus-operations-marts"} <= asyncio.run(artifacts())
+        api.__exit__(None, None, None)
+    finally:
+        os.killpg(serve.pid, signal.SIGTERM)
+        serve.wait(30)
