@@ -90,9 +90,10 @@ def _mart_flow(flow_name: str, marts: tuple[str, ...], lake: str, date: str | No
 
 @flow(name="air_quality", log_prints=True)
 def air_quality(lake: str = DEFAULT_LAKE, date: str | None = None, start: str | None = None,
-                end: str | None = None) -> list[dict[str, Any]]:
-    """Hourly AQI and NowCast, hotspots and trends."""
-    return _mart_flow("air_quality", jobs.AIR_QUALITY, lake, date, start, end)
+                end: str | None = None, marts: list[str] | None = None) -> list[dict[str, Any]]:
+    """Hourly AQI and NowCast, hotspots and trends (``marts`` picks a subset, e.g. for a backfill)."""
+    chosen = tuple(m for m in jobs.AIR_QUALITY if marts is None or m in marts)
+    return _mart_flow("air_quality", chosen, lake, date, start, end)
 
 
 @flow(name="bus_operations", log_prints=True)
