@@ -20,7 +20,7 @@ COPY analysis ./analysis
 COPY flows ./flows
 COPY data ./data
 COPY prefect.yaml* ./
-RUN pip install -c constraints.txt . \
+RUN pip install -c constraints.txt -e . \
     && useradd --uid 10001 --create-home --shell /usr/sbin/nologin smartcity \
     && mkdir -p /lake \
     && chown -R smartcity:smartcity /lake /app
