@@ -65,6 +65,9 @@ def _plain_value(field: FieldDescriptor, value: object) -> object:
     return value
 
 
+FLOAT32_MAX = struct.unpack("<f", b"\xff\xff\x7f\x7f")[0]
+
+
 def _shortest_float32(value: float) -> float:
     """The shortest decimal that reads back as the same float32 (8.25, not 8.25000011920929)."""
     if not math.isfinite(value):
@@ -72,7 +75,8 @@ def _shortest_float32(value: float) -> float:
     want = struct.pack("<f", value)
     for digits in range(6, 10):
         candidate = float(f"{value:.{digits}g}")
-        if struct.pack("<f", candidate) == want:
+        # a decimal that rounds to the largest float32 may itself exceed it, which JSON parsers reject
+        if abs(candidate) <= FLOAT32_MAX and struct.pack("<f", candidate) == want:
             return candidate
     return value
 

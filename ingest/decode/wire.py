@@ -37,6 +37,22 @@ _WIRE_TYPE = {
 
 
 @njit(cache=True, nogil=True)
+def _varint(buf, p, end):  # pragma: no cover - compiled
+    """The varint at ``buf[p]``: (value, position after it); position -1 when it is malformed
+    (runs past ``end`` or over 10 bytes)."""
+    value = np.uint64(0)
+    shift = 0
+    while p < end and shift <= 63:
+        b = buf[p]
+        p += 1
+        value |= np.uint64(b & 0x7F) << np.uint64(shift)
+        if b < 0x80:
+            return value, p
+        shift += 7
+    return value, -1
+
+
+@njit(cache=True, nogil=True)
 def _scan(buf, starts, ends, index_lut, wire_lut, vals, lens, bad):  # pragma: no cover - compiled
     """Walk every message once. For each known field with the expected wire type, keep the last
     occurrence: varints as their value, fixed 64/32-bit values as their bits, length-delimited values
@@ -52,19 +68,9 @@ def _scan(buf, starts, ends, index_lut, wire_lut, vals, lens, bad):  # pragma: n
         for k in range(nf):
             l_row[k] = -1
         while p < end:
-            tag = np.uint64(0)
-            shift = 0
-            while True:
-                if p >= end or shift > 63:
-                    ok = False
-                    break
-                b = buf[p]
-                p += 1
-                tag |= np.uint64(b & 0x7F) << np.uint64(shift)
-                if b < 0x80:
-                    break
-                shift += 7
-            if not ok:
+            tag, p = _varint(buf, p, end)
+            if p < 0:
+                ok = False
                 break
             wt = int(tag & np.uint64(7))
             number = tag >> np.uint64(3)
@@ -75,19 +81,9 @@ def _scan(buf, starts, ends, index_lut, wire_lut, vals, lens, bad):  # pragma: n
             fi = index_lut[f]
             keep = fi >= 0 and wire_lut[f] == wt
             if wt == 0 or wt == 2:
-                v = np.uint64(0)
-                shift = 0
-                while True:
-                    if p >= end or shift > 63:
-                        ok = False
-                        break
-                    b = buf[p]
-                    p += 1
-                    v |= np.uint64(b & 0x7F) << np.uint64(shift)
-                    if b < 0x80:
-                        break
-                    shift += 7
-                if not ok:
+                v, p = _varint(buf, p, end)
+                if p < 0:
+                    ok = False
                     break
                 if wt == 0:
                     if keep:

@@ -74,26 +74,10 @@ def write_stream(events: Iterable[SimEvent], folder: str | Path,
     """Write every event to its domain's file in ``folder`` (created); returns what was written."""
     if fmt not in EXTENSIONS:
         raise ValueError(f"unknown format {fmt!r}; use ndjson or protobuf")
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    counts: dict[str, int] = {}
-    with contextlib.ExitStack() as stack:
-        handles: dict[str, BinaryIO] = {}
-        for ev in events:
-            fh = handles.get(ev.domain)
-            if fh is None:
-                fh = stack.enter_context(path_for(out, ev.domain, fmt).open("wb", buffering=_BUFFER))
-                handles[ev.domain] = fh
-                counts[ev.domain] = 0
-            if fmt == "ndjson":
-                fh.write(CODECS[ev.domain].encode(ev.message, "json"))
-                fh.write(b"\n")
-            else:
-                data = ev.message.SerializeToString()
-                fh.write(encode_varint(len(data)))
-                fh.write(data)
-            counts[ev.domain] += 1
-    return {d: WrittenFile(d, path_for(out, d, fmt), n) for d, n in counts.items()}
+    from ingest.sim.records import TOPICS, to_records
+
+    records = to_records(events, "json" if fmt == "ndjson" else "protobuf")
+    return write_records(records, folder, fmt, {topic: domain for domain, topic in TOPICS.items()})
 
 
 def read_ndjson(path: str | Path, domain: str) -> Iterator[Message]:
