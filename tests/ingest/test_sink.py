@@ -165,16 +165,23 @@ def test_two_members_rebalance_mid_stream(topics, tmp_path: Path, unique: str) -
     env = sink_env(topics, tmp_path)
     cmd = sink_command(topics, lake, group, "--batch-rows", "1500", "--batch-age", "0.3")
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
-    second = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    produce_bus(topics, 20_000, 35_000)
-    time.sleep(4)
-    first.send_signal(signal.SIGTERM)  # its partitions move to the second member
-    assert first.wait(60) == 0, first.stderr.read()[-2000:] if first.stderr else ""
-    produce_bus(topics, 35_000, 40_000)
-    time.sleep(3)
-    second.send_signal(signal.SIGTERM)
-    assert second.wait(60) == 0
+    second = None
+    try:
+        time.sleep(3)
+        second = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        produce_bus(topics, 20_000, 35_000)
+        time.sleep(4)
+        first.send_signal(signal.SIGTERM)  # its partitions move to the second member
+        assert first.wait(60) == 0, first.stderr.read()[-2000:] if first.stderr else ""
+        produce_bus(topics, 35_000, 40_000)
+        time.sleep(3)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(60) == 0
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
     run_sink(topics, lake, group)
     assert landed_offsets(lake) == topic_offsets(topics, topics.topic("bus"))
 
