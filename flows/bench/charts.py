@@ -30,13 +30,17 @@ def bar_chart(result: Result, path: Path) -> None:
         else:
             ax.bar([j + i * width - 0.4 + width / 2 for j in range(len(xs))], values, width, label=s or None)
     if chart.kind != "line":
-        ax.set_xticks(range(len(xs)), xs, rotation=15 if max(map(len, xs), default=0) > 8 else 0)
+        longest = max(map(len, xs), default=0)
+        if longest > 16:
+            ax.set_xticks(range(len(xs)), xs, rotation=25, ha="right", rotation_mode="anchor", fontsize=8)
+        else:
+            ax.set_xticks(range(len(xs)), xs, rotation=15 if longest > 8 else 0)
     ax.set_ylabel(chart.ylabel or chart.y)
     ax.set_xlabel(chart.x)
     if chart.log:
         ax.set_yscale("log")
     if chart.series:
-        ax.legend(title=chart.series, fontsize=8)
+        ax.legend(title=chart.series, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title(result.title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

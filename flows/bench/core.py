@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -61,7 +62,7 @@ def machine() -> dict[str, Any]:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "os": platform.platform(), "python": platform.python_version(),
-        "kafka": KAFKA_VERSION, "confluent_kafka": confluent_kafka.version()[0],
+        "kafka": KAFKA_VERSION, "confluent_kafka": confluent_kafka.__version__,
         "librdkafka": confluent_kafka.libversion()[0], "pyarrow": pyarrow.__version__,
         "polars": polars.__version__, "duckdb": duckdb.__version__,
     }
@@ -89,13 +90,22 @@ class BenchContext:
         return self._local
 
     def start_cluster(self, brokers: int, heap: str = "1g") -> str:
+        """A private cluster that runs until :meth:`close`; its bootstrap servers."""
+        return self._stack.enter_context(self.cluster(brokers, heap))
+
+    @contextlib.contextmanager
+    def cluster(self, brokers: int, heap: str = "1g") -> Iterator[str]:
+        """A private cluster for the length of a ``with`` block, then stopped and its data deleted."""
         from ingest.kafka.local import LocalCluster
 
         cluster = LocalCluster(brokers=brokers, heap=heap, workdir=self.out_dir / ".kafka")
         self.log(f"starting a {brokers}-node Kafka for the benchmark")
-        state = cluster.start()
-        self._stack.callback(cluster.stop)
-        return state.bootstrap_servers
+        try:
+            yield cluster.start().bootstrap_servers
+        finally:
+            cluster.stop(timeout=2.0)  # its data is thrown away: no need to wait for a controlled shutdown
+            if cluster.state is not None:
+                shutil.rmtree(cluster.state.workdir, ignore_errors=True)
 
     def settings(self, bootstrap: str | None = None, partitions: int = 4, replication: int = 1) -> KafkaSettings:
         """Kafka settings with a fresh topic prefix (fresh topics) on ``bootstrap`` (default: :meth:`broker`)."""
@@ -105,7 +115,7 @@ class BenchContext:
     def scratch(self, name: str) -> Path:
         path = self.out_dir / ".scratch" / f"{name}-{uuid.uuid4().hex[:6]}"
         path.mkdir(parents=True)
-        self._stack.callback(lambda: __import__("shutil").rmtree(path, ignore_errors=True))
+        self._stack.callback(shutil.rmtree, path, ignore_errors=True)
         return path
 
     def close(self) -> None:

@@ -11,6 +11,14 @@ from flows.bench.core import BenchContext, Result
 EXPERIMENTS: dict[str, tuple[str, str]] = {
     "producer": ("flows.bench.producer", "smartcity's producer vs Kafka's ProducerPerformance"),
     "sink": ("flows.bench.sink", "smartcity ingest vs a bare Kafka read; memory with a backlog"),
+    "serialization": ("flows.bench.serialization", "JSON vs Protobuf: size, codec speed, produce-to-lake"),
+    "batching": ("flows.bench.batching", "persisting every 3, 100, 10k messages: throughput and files"),
+    "formats": ("flows.bench.formats", "CSV vs HDF5 vs Parquet: write speed, size, DuckDB query time"),
+    "partitions": ("flows.bench.partitions", "1, 8, 32 partitions with 1 and 2 sink group members"),
+    "cluster": ("flows.bench.cluster", "replication factor 1/2/3 and 1 vs 3 brokers"),
+    "limits": ("flows.bench.limits", "Kafka's ProducerPerformance/ConsumerPerformance vs smartcity"),
+    "peers": ("flows.bench.peers", "the same landing with Quix Streams: throughput and memory"),
+    "analytics": ("flows.bench.analytics", "the marts vs the pandas baseline at two data sizes"),
 }
 
 

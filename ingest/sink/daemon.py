@@ -143,6 +143,7 @@ class Sink:
         self._commit_lock = threading.Lock()
         self._buffered = 0
         self._first_message_at: float | None = None
+        self._closing = False
         self.consumer: Consumer | None = None
         self.producer: Producer | None = None
 
@@ -187,6 +188,7 @@ class Sink:
         finally:
             self._jobs.put(None)
             writer.join(timeout=120)
+            self._closing = True
             self.consumer.close()
             self.producer.flush(30)
         ended = time.monotonic()
@@ -405,8 +407,16 @@ class Sink:
     # -- rebalancing --------------------------------------------------------------------------------
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self._closing:  # a rebalance while leaving the group: take nothing on
+            return
         if partitions:
-            committed = {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(partitions, timeout=30)}
+            try:
+                found = consumer.committed(partitions, timeout=30)
+            except KafkaException as exc:  # no answer: the lake's record alone decides where to start
+                log.warning("reading committed offsets failed (%s); starting from the lake's record",
+                            exc.args[0].str())
+                found = [TopicPartition(tp.topic, tp.partition, OFFSET_INVALID) for tp in partitions]
+            committed = {(tp.topic, tp.partition): tp.offset for tp in found}
             for tp in partitions:
                 key = (tp.topic, tp.partition)
                 landed = self.committer.recover(tp.topic, tp.partition)

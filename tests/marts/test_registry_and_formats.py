@@ -79,7 +79,7 @@ def test_mart_dates_accept_text_and_dates(lake: Path) -> None:
 @pytest.fixture(scope="module")
 def synthetic_lakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A small random day (uneven floats, many routes and sensors) in every format."""
-    from tests.marts.synthetic import synthetic_day
+    from flows.bench.lakes import synthetic_day
 
     lakes = {}
     for fmt in FORMATS:

@@ -1,10 +1,10 @@
-"""A synthetic busy day for sizing the marts: millions of telemetry rows, written straight as Arrow.
+"""Synthetic busy days for sizing the marts: millions of rows, written straight as Arrow into a lake.
 
 Not a model of a city (``ingest.sim`` is): buses report every ``interval_s`` with random-walk loads,
 routes run a fixed timetable through their stations in both directions with random delays, and
 sensors report every minute. Rows go through the lake's own committer in the chosen format.
 
-    python -c "from tests.marts.synthetic import synthetic_day; synthetic_day('lake', buses=1000)"
+    python -c "from flows.bench.lakes import synthetic_day; synthetic_day('lake', buses=1000)"
 """
 
 from __future__ import annotations

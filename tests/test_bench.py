@@ -1,0 +1,36 @@
+"""``smartcity bench all --quick``: every experiment runs against a real broker and writes its results."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.bench.registry import EXPERIMENTS
+
+
+@pytest.mark.slow
+def test_quick_suite_writes_every_experiment(kafka_bootstrap: str, tmp_path: Path) -> None:
+    out, report = tmp_path / "results", tmp_path / "docs" / "benchmarks.md"
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli.main", "bench", "all", "--quick", "--output", str(out),
+         "--bootstrap-servers", kafka_bootstrap, "--publish", str(report)],
+        capture_output=True, text=True, timeout=540, env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = report.read_text()
+    for name in EXPERIMENTS:
+        for suffix in (".json", ".md", ".png"):
+            assert (out / f"{name}{suffix}").stat().st_size > 0, f"{name}{suffix} missing"
+        payload = json.loads((out / f"{name}.json").read_text())
+        assert payload["experiment"] == name
+        assert payload["rows"], f"{name}: no rows"
+        assert payload["headline"] and all(str(v) != "" for v in payload["headline"].values()), name
+        assert payload["title"] in text
+        assert (report.parent / "bench" / f"{name}.png").exists()
+    analytics = json.loads((out / "analytics.json").read_text())
+    assert all(row["agree"] != "DIFFERENT" for row in analytics["rows"])
