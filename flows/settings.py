@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ingest.alerts.settings import AlertSettings
 from ingest.kafka.settings import KafkaSettings
 from ingest.sink.settings import IngestSettings
 from proto.errors import SmartcityError
@@ -47,6 +48,7 @@ class Settings(BaseModel):
     kafka: KafkaSettings = KafkaSettings()
     lake: LakeSettings = LakeSettings()
     ingest: IngestSettings = IngestSettings()
+    alerts: AlertSettings = AlertSettings()
 
 
 SECTIONS: dict[str, type[BaseModel]] = {

@@ -54,12 +54,13 @@ def _alert_settings(ctx: click.Context, flags: dict[str, Any]):
         return settings.kafka, AlertSettings.model_validate({**AlertSettings().model_dump(), **given})
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else ""
-        flag = next((f for f, name in _FIELDS.items() if name == field), field)
-        where = f"--{flag.replace('_', '-')}" if field else "the thresholds"
         msg = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:
+            raise ConfigError(f"invalid alerts settings: {msg}") from None
+        field = str(first["loc"][0])
+        flag = next((f for f, name in _FIELDS.items() if name == field), field)
         value = f" = {given[field]!r}" if field in given else ""
-        raise ConfigError(f"invalid setting alerts.{field}{value} (from {where}): {msg}") from None
+        raise ConfigError(f"invalid setting alerts.{field}{value} (from --{flag.replace('_', '-')}): {msg}") from None
 
 
 @click.command()

@@ -39,9 +39,10 @@ def changelog_key(group: str, kind: str, partition: int, entity: str) -> bytes:
     return json.dumps([group, kind, partition, entity], separators=(",", ":")).encode()
 
 
-def group_records(group: str, records: Iterable[tuple[bytes, bytes | None]]) -> dict[tuple[str, int], dict[str, str]]:
+def group_records(group: str, records: Iterable[tuple[bytes, bytes | None]],
+                  ) -> dict[tuple[str, int], dict[str, bytes]]:
     """Latest value per key of ``group``, by (kind, partition); a tombstone drops the key."""
-    out: dict[tuple[str, int], dict[str, str]] = {}
+    out: dict[tuple[str, int], dict[str, bytes]] = {}
     for raw, value in records:
         try:
             owner, kind, partition, entity = json.loads(raw)
@@ -53,26 +54,21 @@ def group_records(group: str, records: Iterable[tuple[bytes, bytes | None]]) -> 
         if value is None:
             bucket.pop(entity, None)
         else:
-            bucket[entity] = value.decode()
+            bucket[entity] = value
     return out
 
 
 def ensure_changelog(kafka: KafkaSettings, topic: str, partitions: int) -> int:
     """Create the compacted changelog topic (or make an existing one compacted); its partition count."""
     admin = admin_client(kafka)
-    metadata = admin.list_topics(timeout=TIMEOUT_S)
-    existing = metadata.topics.get(topic)
-    if existing is None or existing.error is not None:
-        new = NewTopic(topic, num_partitions=partitions, replication_factor=kafka.replication_factor,
-                       config=COMPACTED)
-        for future in admin.create_topics([new], request_timeout=TIMEOUT_S).values():
-            try:
-                future.result()
-            except KafkaException as exc:
-                if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
-                    raise KafkaSetupError(f"creating the changelog topic {topic} failed: {exc.args[0].str()}") from None
-        metadata = admin.list_topics(topic, timeout=TIMEOUT_S)
-        return len(metadata.topics[topic].partitions)
+    new = NewTopic(topic, num_partitions=partitions, replication_factor=kafka.replication_factor, config=COMPACTED)
+    for future in admin.create_topics([new], request_timeout=TIMEOUT_S).values():
+        try:
+            future.result()
+            return partitions
+        except KafkaException as exc:
+            if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
+                raise KafkaSetupError(f"creating the changelog topic {topic} failed: {exc.args[0].str()}") from None
     resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
     configs = admin.describe_configs([resource], request_timeout=TIMEOUT_S)[resource].result()
     policy = configs.get("cleanup.policy")
@@ -83,7 +79,14 @@ def ensure_changelog(kafka: KafkaSettings, topic: str, partitions: int) -> int:
         resource = ConfigResource(ConfigResource.Type.TOPIC, topic, incremental_configs=entries)
         for future in admin.incremental_alter_configs([resource]).values():
             future.result()
-    return len(existing.partitions)
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        found = admin.list_topics(topic, timeout=TIMEOUT_S).topics.get(topic)
+        if found is not None and found.error is None and found.partitions:
+            return len(found.partitions)
+        if time.monotonic() > deadline:
+            raise KafkaSetupError(f"the changelog topic {topic} has no partitions")
+        time.sleep(0.2)
 
 
 def topic_partitions(kafka: KafkaSettings, topics: Iterable[str]) -> dict[str, int]:
@@ -98,7 +101,7 @@ def topic_partitions(kafka: KafkaSettings, topics: Iterable[str]) -> dict[str, i
 
 
 def read_state(kafka: KafkaSettings, topic: str, partitions: Iterable[int],
-               state_group: str) -> dict[tuple[str, int], dict[str, str]]:
+               state_group: str) -> dict[tuple[str, int], dict[str, bytes]]:
     """The latest committed value of every key of ``state_group`` in changelog ``partitions``, by (kind, partition).
 
     Reads with ``read_committed`` up to each partition's end, so records of aborted (or still open)
@@ -124,7 +127,7 @@ def read_state(kafka: KafkaSettings, topic: str, partitions: Iterable[int],
         while pending:
             if time.monotonic() > deadline:
                 raise KafkaSetupError(f"restoring state from {topic} took longer than {RESTORE_TIMEOUT_S:.0f} s")
-            for m in consumer.consume(10_000, timeout=0.5):
+            for m in consumer.consume(10_000, timeout=0.05):
                 err = m.error()
                 if err is not None:
                     if err.code() == KafkaError._PARTITION_EOF:

@@ -33,6 +33,7 @@ window's ``fleet_*`` figures cover the buses of the partitions this member owns.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -41,14 +42,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow.compute as pc
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from ingest.alerts.changelog import changelog_key, ensure_changelog, read_state, topic_partitions
-from ingest.alerts.engine import AlertEngine, Output
+from ingest.alerts.engine import AlertEngine, Output, sane_rows
 from ingest.alerts.metrics import AlertMetrics
 from ingest.alerts.settings import AlertSettings
 from ingest.decode.rows import BatchDecoder
-from ingest.decode.validate import validate
 from ingest.health import Heartbeat
 from ingest.kafka.admin import create_topics
 from ingest.kafka.config import consumer_config, producer_config
@@ -64,7 +65,12 @@ DATASETS: dict[str, Dataset] = {"bus": BUS_TELEMETRY, "air": AIR_READINGS, "stat
 TXN_TIMEOUT_S = 30.0
 ASSIGN_TIMEOUT_S = 90.0
 BATCH = 20_000
+KEY_CACHE = 1_000_000
+GC_THRESHOLD = 50_000
+POLL_S = 0.02  # consume() waits this long unless BATCH messages arrive sooner
 LATE_LOG_EVERY_S = 5.0
+RETRY_CODES = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+               KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT}
 
 
 class AlertsError(SmartcityError):
@@ -105,11 +111,13 @@ class AlertDaemon:
         self.stats = AlertStats()
         self.changelog_partitions = 0
         self._stop = threading.Event()
+        self._failed = False
         self._assigned: set[tuple[str, int]] = set()
         self._assigned_once = False
         self._offsets: dict[tuple[str, int], int] = {}
         self._txn_alerts: list[Alert] = []
         self._txn_windows = 0
+        self._keys: dict[tuple[str, int, str], bytes] = {}
         self._pending: list[Output] = []
         self._txn_open = False
         self._first_pending: float | None = None
@@ -135,8 +143,9 @@ class AlertDaemon:
             "transactional.id": f"{s.group}.{member}",
             "transaction.timeout.ms": 10_000,
             "linger.ms": 2,
+            "compression.type": "lz4",  # cheaper than zstd for the broker, which must read compacted batches
             "retry.backoff.ms": 10,
-            "retry.backoff.max.ms": 100,
+            "retry.backoff.max.ms": 20,
         }))
         try:
             self.producer.init_transactions(TXN_TIMEOUT_S)
@@ -159,15 +168,29 @@ class AlertDaemon:
         self.consumer = Consumer(consumer_config(self.kafka, s.group, **extra))
         self.consumer.subscribe(list(self.inputs), on_assign=self._on_assign, on_revoke=self._on_revoke,
                                 on_lost=self._on_lost)
+        # Full garbage collections scan every object the imported libraries hold, for tens of ms each time;
+        # freezing what exists now and collecting less often keeps those pauses out of the alert latency.
+        thresholds = gc.get_threshold()
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(GC_THRESHOLD, 20, 50)
         log.info("alerts started", extra={"topics": list(self.inputs), "group": s.group,
                                           "window_s": s.window, "grace_s": s.grace})
         try:
             self._loop(began)
             self._commit()
+        except KafkaException as exc:
+            self._failed = True  # half-applied state must not be committed on the way out
+            raise AlertsError(f"Kafka: {exc.args[0].str()}") from exc
+        except BaseException:
+            self._failed = True
+            raise
         finally:
             try:
                 self.consumer.close()
             finally:
+                gc.set_threshold(*thresholds)
+                gc.unfreeze()
                 if self._txn_open:
                     self._abort()
         self.stats.seconds = time.monotonic() - began
@@ -192,10 +215,10 @@ class AlertDaemon:
         interval = self.settings.commit_interval
         last_message = time.monotonic()
         while not self._stop.is_set():
-            now = time.monotonic()
-            wait = 0.05
+            asked = time.monotonic()
+            wait = POLL_S
             if self._first_pending is not None:
-                wait = min(wait, max(0.001, self._first_pending + interval - now))
+                wait = min(wait, max(0.001, self._first_pending + interval - asked))
             msgs = self.consumer.consume(BATCH, timeout=wait)
             now = time.monotonic()
             if msgs:
@@ -204,7 +227,7 @@ class AlertDaemon:
             self._pending += self.engine.advance(now)
             if self._pending or msgs:
                 if self._first_pending is None:
-                    self._first_pending = now
+                    self._first_pending = asked  # the messages may have waited in consume() since then
                 self._produce_pending()
             if self._first_pending is not None and now - self._first_pending >= interval:
                 self._commit()
@@ -245,9 +268,9 @@ class AlertDaemon:
             decoded = self.decoders[kind].decode([m.value() for m in group])
             table, index = decoded.table, decoded.index
             if table.num_rows:
-                check = validate(DATASETS[kind].name, table)
-                if not check.valid.all():
-                    table, index = table.filter(check.valid), index[check.valid]
+                sane = sane_rows(kind, table, int(time.time() * 1000))
+                if not pc.all(sane).as_py():
+                    table, index = table.filter(sane), index[sane.to_numpy(zero_copy_only=False)]
             bad = len(group) - table.num_rows
             if bad:
                 self.stats.invalid += bad
@@ -310,9 +333,14 @@ class AlertDaemon:
         began = time.monotonic()
         try:
             self._begin()
+            keys = self._keys
             for kind, partition, entity, value in state:
-                self._produce(self.changelog, changelog_key(self.settings.group, kind, partition, entity),
-                              None if value is None else value.encode(), partition=partition)
+                key = keys.get((kind, partition, entity))
+                if key is None:
+                    key = keys[(kind, partition, entity)] = changelog_key(self.settings.group, kind, partition, entity)
+                    if len(keys) > KEY_CACHE:
+                        keys.clear()
+                self._produce(self.changelog, key, value, partition=partition)
             if self._offsets:
                 offsets = [TopicPartition(t, p, o) for (t, p), o in self._offsets.items()]
                 self.producer.send_offsets_to_transaction(offsets, self.consumer.consumer_group_metadata(),
@@ -390,11 +418,12 @@ class AlertDaemon:
         if not partitions:
             return []
         began = time.monotonic()
-        committed = self.consumer.committed(partitions, timeout=TXN_TIMEOUT_S)
+        committed = self._committed(partitions)
         too_wide = [tp for tp in partitions if tp.partition >= self.changelog_partitions]
         if too_wide:
             raise AlertsError(f"{too_wide[0].topic}[{too_wide[0].partition}] has no changelog partition "
                               f"({self.changelog} has {self.changelog_partitions})")
+        fetched = time.monotonic()
         state = read_state(self.kafka, self.changelog, [tp.partition for tp in partitions], self.settings.group)
         now = time.monotonic()
         for tp in partitions:
@@ -402,13 +431,33 @@ class AlertDaemon:
             self.engine.load_partition(kind, tp.partition, state.get((kind, tp.partition), {}), now)
         self.stats.restored_partitions += len(partitions)
         self.metrics.restore_seconds.observe(time.monotonic() - began)
-        log.info("restored %s (%d state records) in %.2f s", _fmt(partitions),
+        log.info("restored %s (%d state records) in %.2f s (offsets %.2f s, changelog %.2f s)", _fmt(partitions),
                  sum(len(state.get((self.inputs[tp.topic], tp.partition), {})) for tp in partitions),
-                 time.monotonic() - began)
+                 time.monotonic() - began, fetched - began, now - fetched)
         return [TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_BEGINNING)
                 for tp in committed]
 
+    def _ours(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        """Partitions of the topics this member reads. A static member that replaces one with another
+        subscription inherits its assignment until the group rebalances; those are left alone."""
+        return [tp for tp in partitions if tp.topic in self.inputs]
+
+    def _committed(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        """The group's committed offsets, retried while the coordinator moves or loads."""
+        assert self.consumer is not None
+        deadline = time.monotonic() + TXN_TIMEOUT_S
+        while True:
+            try:
+                return self.consumer.committed(partitions, timeout=TXN_TIMEOUT_S)
+            except KafkaException as exc:
+                if not exc.args[0].retriable() and exc.args[0].code() not in RETRY_CODES:
+                    raise AlertsError(f"cannot fetch committed offsets: {exc.args[0].str()}") from None
+                if time.monotonic() > deadline:
+                    raise AlertsError(f"cannot fetch committed offsets: {exc.args[0].str()}") from None
+                time.sleep(0.2)
+
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        partitions = self._ours(partitions)
         if partitions:
             self._commit()
             positions = self._restore(partitions)
@@ -418,7 +467,9 @@ class AlertDaemon:
         log.info("assigned %s", _fmt(partitions))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._commit()
+        partitions = self._ours(partitions)
+        if not self._failed:
+            self._commit()
         for tp in partitions:
             self.engine.revoke(self.inputs[tp.topic], tp.partition)
             self._assigned.discard((tp.topic, tp.partition))
@@ -429,6 +480,7 @@ class AlertDaemon:
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Partitions taken away without a hand-over: what this member did since its last commit may
         already be another's to do, so abort it and rewind the partitions it keeps."""
+        partitions = self._ours(partitions)
         if self._txn_open:
             self._abort()
         for tp in partitions:

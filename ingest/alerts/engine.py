@@ -24,23 +24,37 @@ import json
 import logging
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.air.aqi import aqi
 from analysis.air.nowcast import WINDOW_HOURS, nowcast
-from ingest.alerts.rules import Change, Hysteresis, RuleState, Silence, alert_id
+from ingest.alerts import records
+from ingest.alerts.rules import Change, Hysteresis, RuleState, Silence
 from ingest.alerts.settings import AlertSettings
+from ingest.alerts.state import (
+    AIR_FIELDS,
+    AirAgg,
+    BusAgg,
+    BusEntity,
+    Entity,
+    SensorEntity,
+    StationEntity,
+    dump_entity,
+    dumps,
+    load_entity,
+)
 from ingest.alerts.windows import ClosedWindow, KeyedWindows, StreamClock
-from proto import Alert, AlertKind, AlertState, BusWindowStats, Severity
+from ingest.decode.validate import EPOCH_2000_MS, MAX_FUTURE_MS
+from proto import Alert, AlertKind, BusWindowStats
 
 log = logging.getLogger("smartcity.alerts")
 
 STREAMS = ("bus", "air", "station")
 SUBJECT_TYPES = {"bus": "bus", "air": "sensor", "station": "station"}
 DEPARTURE = "DEPARTURE"
+IDLE_CHECK_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,109 +76,19 @@ class EngineStats:
     last_late: str = ""
 
 
-# -- aggregates --------------------------------------------------------------------------------
+KEYS = {"bus": "bus_id", "air": "sensor_id", "station": "station_id"}
+COUNTS = {"bus": ("passengers", "capacity"), "air": (), "station": ("waiting_passengers",)}
 
 
-class BusAgg:
-    """Passengers of one bus in one window."""
-
-    __slots__ = ("capacity", "count", "high", "last_t", "low", "route", "total")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.total = 0
-        self.low = 0
-        self.high = 0
-        self.route = ""
-        self.last_t = -1
-        self.capacity = 0
-
-    def add(self, t: int, passengers: int, route: str, capacity: int) -> None:
-        if self.count == 0:
-            self.low = self.high = passengers
-        elif passengers < self.low:
-            self.low = passengers
-        elif passengers > self.high:
-            self.high = passengers
-        self.count += 1
-        self.total += passengers
-        if t >= self.last_t:
-            self.last_t, self.route, self.capacity = t, route, capacity
-
-    def dump(self) -> list[object]:
-        return [self.count, self.total, self.low, self.high, self.route, self.last_t, self.capacity]
-
-    @classmethod
-    def load(cls, data: list) -> BusAgg:
-        agg = cls()
-        agg.count, agg.total, agg.low, agg.high, agg.route, agg.last_t, agg.capacity = data
-        return agg
-
-
-AIR_FIELDS = ("pm25_ugm3", "pm10_ugm3", "no2_ppb", "o3_ppb")
-
-
-class AirAgg:
-    """Sums and counts of the four pollutants of one sensor in one bucket (NaN = not measured)."""
-
-    __slots__ = ("counts", "sums")
-
-    def __init__(self) -> None:
-        self.sums = [0.0, 0.0, 0.0, 0.0]
-        self.counts = [0, 0, 0, 0]
-
-    def add(self, values: tuple[float, float, float, float]) -> None:
-        for i, v in enumerate(values):
-            if v == v and v >= 0:  # not NaN
-                self.sums[i] += v
-                self.counts[i] += 1
-
-    def means(self) -> list[float | None]:
-        return [s / c if c else None for s, c in zip(self.sums, self.counts, strict=True)]
-
-    def dump(self) -> list[object]:
-        return [*self.sums, *self.counts]
-
-    @classmethod
-    def load(cls, data: list) -> AirAgg:
-        agg = cls()
-        agg.sums, agg.counts = [float(x) for x in data[:4]], [int(x) for x in data[4:]]
-        return agg
-
-
-# -- entities: everything kept for one device ----------------------------------------------------
-
-
-class BusEntity:
-    __slots__ = ("crowd", "silence")
-
-    def __init__(self) -> None:
-        self.crowd = RuleState()
-        self.silence: Silence | None = None
-
-
-class SensorEntity:
-    __slots__ = ("hours", "no2", "o3", "pm", "silence")
-
-    def __init__(self) -> None:
-        self.hours: dict[int, tuple[float | None, float | None]] = {}  # bucket index -> PM2.5, PM10 means
-        self.pm = RuleState()
-        self.no2 = RuleState()
-        self.o3 = RuleState()
-        self.silence: Silence | None = None
-
-
-class StationEntity:
-    __slots__ = ("delay", "silence", "waiting")
-
-    def __init__(self) -> None:
-        self.delay: dict[str, RuleState] = {}
-        self.waiting = RuleState()
-        self.silence: Silence | None = None
-
-
-Entity = BusEntity | SensorEntity | StationEntity
-_ENTITY = {"bus": BusEntity, "air": SensorEntity, "station": StationEntity}
+def sane_rows(kind: str, table: pa.Table, now_ms: int) -> pa.Array:
+    """Rows the engine can use: a device id, an event time between 2000 and a day from now (one wild
+    clock must not drag a watermark), and no negative counts. The sink dead-letters the rest."""
+    t = table.column("event_time_ms")
+    mask = pc.and_(pc.greater_equal(t, EPOCH_2000_MS), pc.less_equal(t, now_ms + MAX_FUTURE_MS))
+    mask = pc.and_(mask, pc.greater(pc.utf8_length(table.column(KEYS[kind])), 0))
+    for name in COUNTS[kind]:
+        mask = pc.and_(mask, pc.greater_equal(table.column(name), 0))
+    return pc.fill_null(mask, False)
 
 
 @dataclass
@@ -185,10 +109,7 @@ class StreamState:
     clock: StreamClock
     parts: dict[int, PartitionState] = field(default_factory=dict)
     checked_clock: int | None = None
-
-
-def _utc(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%H:%M:%S")
+    checked_at: float = -math.inf
 
 
 class AlertEngine:
@@ -265,7 +186,7 @@ class AlertEngine:
 
     def _late(self, kind: str, key: str, t: int) -> None:
         self.stats.late[kind] += 1
-        self.stats.last_late = f"{SUBJECT_TYPES[kind]} {key} at {_utc(t)} UTC"
+        self.stats.last_late = f"{SUBJECT_TYPES[kind]} {key} at {records.utc(t)} UTC"
 
     def _bus(self, table: pa.Table, partitions: list[int], now: float) -> list[Output]:
         out: list[Output] = []
@@ -472,7 +393,9 @@ class AlertEngine:
         clock = stream.clock.event_clock(now)
         if clock is None or clock == stream.checked_clock:
             return []
-        stream.checked_clock = clock
+        if stream.clock.idle(now) and now - stream.checked_at < IDLE_CHECK_S:
+            return []  # an idle stream's clock moves with the wall clock: a check a second is plenty
+        stream.checked_clock, stream.checked_at = clock, now
         out = []
         for part in stream.parts.values():
             for key, ent in part.entities.items():
@@ -485,165 +408,79 @@ class AlertEngine:
 
     # -- alert records --------------------------------------------------------------------------------
 
-    def _record(self, rule: str, kind: int, subject_type: str, subject: str, change: Change, threshold: float,
-                unit: str, message: str, route: str = "", window: tuple[int, int] = (0, 0),
-                id_subject: str | None = None, event_time_ms: int | None = None) -> Output:
-        state = {"OPEN": AlertState.OPEN, "UPDATE": AlertState.UPDATE, "CLOSED": AlertState.CLOSED}[change.transition]
-        alert = Alert(
-            alert_id=alert_id(rule, id_subject or subject, change.start_ms), kind=kind,  # type: ignore[arg-type]
-            severity=Severity.CRITICAL if change.critical else Severity.WARNING, state=state,
-            subject_id=subject, subject_type=subject_type, start_time_ms=change.start_ms, end_time_ms=change.end_ms,
-            window_start_ms=window[0], window_end_ms=window[1], observed_value=change.observed,
-            peak_value=change.peak, threshold=threshold, unit=unit, message=message, route_id=route,
-            event_time_ms=change.event_time_ms if event_time_ms is None else event_time_ms)
-        key = (AlertKind.Name(kind), change.transition)
+    def _emit(self, subject: str, record: Alert, transition: str) -> Output:
+        key = (AlertKind.Name(record.kind), transition)
         self.stats.alerts[key] = self.stats.alerts.get(key, 0) + 1
-        return Output("alerts", subject, alert)
-
-    @staticmethod
-    def _span(change: Change) -> str:
-        return f"{_utc(change.start_ms)}-{_utc(change.end_ms)} UTC"
+        return Output("alerts", subject, record)
 
     def _crowding_alert(self, bus: str, route: str, c: Change) -> Output:
-        where = f"bus {bus} on route {route}" if route else f"bus {bus}"
-        if c.transition == "OPEN":
-            text = (f"{where} crowded: {c.observed:.0%} of capacity (above {self.crowding.open_at:.0%} for "
-                    f"{self.crowding.open_after} readings)")
-        elif c.transition == "UPDATE":
-            text = f"{where} critically crowded: {c.observed:.0%} of capacity"
-        else:
-            text = f"{where} no longer crowded; peak {c.peak:.0%} of capacity, {self._span(c)}"
-        return self._record("crowding", AlertKind.CROWDING, "bus", bus, c, self.crowding.open_at, "ratio", text,
-                            route)
+        rule = self.crowding
+        return self._emit(bus, records.alert("crowding", AlertKind.CROWDING, "bus", bus, c, rule.open_at, "ratio",
+                                             records.crowding_text(bus, route, c, rule), route=route), c.transition)
 
     def _air_alert(self, name: str, sensor: str, c: Change, window: tuple[int, int]) -> Output:
         rule = {"aqi": self.aqi_rule, "no2": self.no2_rule, "o3": self.o3_rule}[name]
-        label, unit, fmt = {"aqi": ("PM NowCast AQI", "AQI", "{:.0f}"), "no2": ("NO2 mean", "ppb", "{:.1f} ppb"),
-                            "o3": ("O3 mean", "ppb", "{:.1f} ppb")}[name]
-        limit = fmt.format(rule.open_at)
-        if c.transition == "OPEN":
-            text = f"sensor {sensor}: {label} {fmt.format(c.observed)}, at or above {limit}"
-        elif c.transition == "UPDATE":
-            text = f"sensor {sensor}: {label} {fmt.format(c.observed)}, critical"
-        else:
-            text = f"sensor {sensor}: {label} back below {fmt.format(rule.close_below)}; peak {fmt.format(c.peak)}"
-        rule_name = "air_pm" if name == "aqi" else f"air_{name}"
-        return self._record(rule_name, AlertKind.AIR_QUALITY, "sensor", sensor, c, rule.open_at, unit, text,
-                            window=window, event_time_ms=window[1])
+        record = records.alert("air_pm" if name == "aqi" else f"air_{name}", AlertKind.AIR_QUALITY, "sensor", sensor,
+                               c, rule.open_at, records.AIR_LABELS[name][1], records.air_text(name, sensor, c, rule),
+                               window=window, event_time_ms=window[1])
+        return self._emit(sensor, record, c.transition)
 
     def _delay_alert(self, station: str, route: str, c: Change) -> Output:
-        limit = self.delay_rule.open_at / 60
-        if c.transition == "OPEN":
-            text = f"route {route} departing station {station} {c.observed / 60:.1f} min late (above {limit:g} min)"
-        elif c.transition == "UPDATE":
-            text = f"route {route} departing station {station} {c.observed / 60:.1f} min late, critical"
-        else:
-            text = f"route {route} at station {station} back on time; peak {c.peak / 60:.1f} min late"
-        return self._record("delay", AlertKind.SERVICE_DELAY, "station", station, c, self.delay_rule.open_at, "s",
-                            text, route, id_subject=f"{station}:{route}")
+        rule = self.delay_rule
+        record = records.alert("delay", AlertKind.SERVICE_DELAY, "station", station, c, rule.open_at, "s",
+                               records.delay_text(station, route, c, rule), route=route,
+                               id_subject=f"{station}:{route}")
+        return self._emit(station, record, c.transition)
 
     def _waiting_alert(self, station: str, c: Change) -> Output:
-        limit = self.waiting_rule.open_at
-        if c.transition == "OPEN":
-            text = f"station {station}: {c.observed:.0f} passengers waiting (above {limit:.0f})"
-        elif c.transition == "UPDATE":
-            text = f"station {station}: {c.observed:.0f} passengers waiting, critical"
-        else:
-            text = f"station {station}: queue back below {self.waiting_rule.close_below:.0f}; peak {c.peak:.0f}"
-        return self._record("waiting", AlertKind.STATION_CROWDING, "station", station, c, limit, "passengers", text)
+        rule = self.waiting_rule
+        record = records.alert("waiting", AlertKind.STATION_CROWDING, "station", station, c, rule.open_at,
+                               "passengers", records.waiting_text(station, c, rule))
+        return self._emit(station, record, c.transition)
 
     def _silence_alert(self, kind: str, key: str, c: Change, route: str) -> Output:
         subject_type = SUBJECT_TYPES[kind]
-        minutes = self.silence_ms / 60_000
-        if c.transition == "OPEN":
-            text = f"{subject_type} {key} silent: no data since {_utc(c.start_ms)} UTC ({minutes:g} min)"
-        else:
-            text = f"{subject_type} {key} reporting again after {c.peak / 60:.1f} min of silence, {self._span(c)}"
-        return self._record("silence", AlertKind.SILENCE, subject_type, key, c, self.silence_ms / 1000, "s", text,
-                            route)
+        record = records.alert("silence", AlertKind.SILENCE, subject_type, key, c, self.silence_ms / 1000, "s",
+                               records.silence_text(subject_type, key, c, self.silence_ms), route=route)
+        return self._emit(key, record, c.transition)
 
     # -- state for the changelog ----------------------------------------------------------------------
 
-    def dump_dirty(self) -> list[tuple[str, int, str, str | None]]:
+    def dump_dirty(self) -> list[tuple[str, int, str, bytes | None]]:
         """``(kind, partition, entity, json)`` of every entity changed since the last call (``None``: delete
         it; entity ``""`` is the partition's clock), forgetting entities with nothing left to keep."""
-        out: list[tuple[str, int, str, str | None]] = []
+        out: list[tuple[str, int, str, bytes | None]] = []
         for kind, stream in self.streams.items():
             for p, part in stream.parts.items():
                 if part.meta_dirty:
                     clock = stream.clock.partitions.get(p)
                     meta = {"wm": clock.watermark if clock else None,
                             "ct": part.windows.closed_through if part.windows else None}
-                    out.append((kind, p, "", json.dumps(meta, separators=(",", ":"))))
+                    out.append((kind, p, "", dumps(meta)))
                     part.meta_dirty = False
                 for key in part.dirty:
                     ent = part.entities.get(key)
-                    data = self._dump_entity(part, key, ent) if ent is not None else None
+                    data = dump_entity(part.windows, key, ent) if ent is not None else None
                     if data is None:
                         part.entities.pop(key, None)
                         if part.windows is not None:
                             part.windows.drop(key)
-                    out.append((kind, p, key, None if data is None else json.dumps(data, separators=(",", ":"))))
+                    out.append((kind, p, key, None if data is None else dumps(data)))
                 part.dirty.clear()
         return out
 
-    def _dump_entity(self, part: PartitionState, key: str, ent: Entity) -> dict | None:
-        data: dict[str, object] = {}
-        if part.windows is not None:
-            windows = part.windows.windows_of(key)
-            if windows:
-                data["w"] = [[start, *agg.dump()] for start, agg in sorted(windows.items())]
-        if ent.silence is not None:
-            data["s"] = ent.silence.dump()
-        if isinstance(ent, BusEntity):
-            if not ent.crowd.idle:
-                data["c"] = ent.crowd.dump()
-        elif isinstance(ent, SensorEntity):
-            if ent.hours:
-                data["h"] = [[h, *v] for h, v in sorted(ent.hours.items())]
-            for name in ("pm", "no2", "o3"):
-                state = getattr(ent, name)
-                if not state.idle:
-                    data[name] = state.dump()
-        else:
-            if ent.delay:
-                data["d"] = {route: state.dump() for route, state in sorted(ent.delay.items())}
-            if not ent.waiting.idle:
-                data["q"] = ent.waiting.dump()
-        return data or None
-
-    def load_partition(self, kind: str, partition: int, records: dict[str, str], now: float) -> None:
-        """Rebuild a partition from its changelog records (entity -> json, ``""`` the clock)."""
+    def load_partition(self, kind: str, partition: int, stored: dict[str, bytes], now: float) -> None:
+        """Rebuild a partition from its changelog values (device -> JSON, ``""`` the partition's clock)."""
         part = self.assign(kind, partition, now)
         part.meta_dirty = False
-        meta = json.loads(records.get("", "{}"))
+        meta = json.loads(stored.get("", b"{}"))
         if meta.get("wm") is not None:
             self.streams[kind].clock.assign(partition, int(meta["wm"]), now)
         if part.windows is not None and meta.get("ct") is not None:
             part.windows.closed_through = int(meta["ct"])
-        agg_type = BusAgg if kind == "bus" else AirAgg
-        for key, text in records.items():
-            if not key:
-                continue
-            data = json.loads(text)
-            ent = _ENTITY[kind]()
-            if part.windows is not None and "w" in data:
-                part.windows.load(key, {int(w[0]): agg_type.load(w[1:]) for w in data["w"]})
-            if "s" in data:
-                ent.silence = Silence.load(data["s"])
-            if isinstance(ent, BusEntity):
-                if "c" in data:
-                    ent.crowd = RuleState.load(data["c"])
-            elif isinstance(ent, SensorEntity):
-                ent.hours = {int(h[0]): (h[1], h[2]) for h in data.get("h", [])}
-                for name in ("pm", "no2", "o3"):
-                    if name in data:
-                        setattr(ent, name, RuleState.load(data[name]))
-            else:
-                ent.delay = {route: RuleState.load(v) for route, v in data.get("d", {}).items()}
-                if "q" in data:
-                    ent.waiting = RuleState.load(data["q"])
-            part.entities[key] = ent
+        for key, text in stored.items():
+            if key:
+                part.entities[key] = load_entity(kind, text, part.windows, key)
 
     def open_windows(self) -> int:
         return sum(part.windows.open_windows for s in self.streams.values() for part in s.parts.values()

@@ -18,6 +18,7 @@ TIMEOUT_S = 30.0
 TOPIC_CONFIGS: dict[str, dict[str, str]] = {
     "deadletter": {"retention.ms": str(30 * 24 * 3600 * 1000)},
     "alerts": {"retention.ms": str(30 * 24 * 3600 * 1000)},
+    "alerts_changelog": {"cleanup.policy": "compact"},
 }
 
 
