@@ -56,15 +56,19 @@ def run_demo(lake: Path, day: date = DEMO_DAY, seed: int = 7, history_days: int 
         return value
 
     settings = LakeSettings(path=lake)
+    config = demo_config(start)
     history = timed(f"air history {history_start.date()} .. {day - timedelta(days=1)} (hourly)",
                     lambda: air_history(city, history_start, start, seed))
     if kafka_bootstrap is None:
         timed("air history into the lake", lambda: frame_to_lake(history, AIR_READINGS, settings,
                                                                    to_ms(history_start), to_ms(start)))
         timed(f"simulate {day} into the lake (no Kafka)", lambda: events_to_lake(
-            simulate(city, start, timedelta(days=1), seed), settings, to_ms(start)))
+            simulate(city, start, timedelta(days=1), seed, config=config), settings, to_ms(start)))
+        timed("alerts and window statistics over the day (the alert engine, no Kafka)",
+              lambda: _alerts_to_lake(simulate(city, start, timedelta(days=1), seed, config=config), settings,
+                                      to_ms(start)))
     else:
-        _through_kafka(kafka_bootstrap, lake, city, start, seed, history, timed)
+        _through_kafka(kafka_bootstrap, lake, city, start, seed, history, timed, config)
 
     from flows import pipelines
 
@@ -91,8 +95,33 @@ def run_demo(lake: Path, day: date = DEMO_DAY, seed: int = 7, history_days: int 
     return result
 
 
+def demo_config(start: datetime) -> Any:
+    """The demo day's simulation: default knobs plus a crowded bus, a pollution episode and a late route,
+    so the alerts have something to say."""
+    from ingest.sim import CrowdingEpisode, DelayEpisode, PollutionEpisode, SimConfig
+
+    return SimConfig(episodes=(
+        CrowdingEpisode("B001", start + timedelta(hours=6, minutes=30), start + timedelta(hours=7, minutes=30)),
+        PollutionEpisode("AQ002", start + timedelta(hours=5), start + timedelta(hours=11), factor=9.0),
+        DelayEpisode("R03", start + timedelta(hours=15), start + timedelta(hours=16, minutes=30), factor=3.0),
+    ))
+
+
+def _alerts_to_lake(events: Any, settings: Any, start_ms: int) -> Any:
+    from ingest.alerts.offline import run_offline
+    from ingest.alerts.settings import AlertSettings
+    from ingest.sim.events import SimEvent
+    from ingest.sim.to_lake import LakeWriter
+
+    writer = LakeWriter(settings, start_ms)
+    for output in run_offline(AlertSettings(), events):
+        writer.add(SimEvent(output.topic_kind, output.key, output.message.event_time_ms, output.message))
+    writer.flush()
+    return writer.stats
+
+
 def _through_kafka(bootstrap: str, lake: Path, city: Any, start: datetime, seed: int, history: Any,
-                   timed: Callable[[str, Callable[[], Any]], Any]) -> None:
+                   timed: Callable[[str, Callable[[], Any]], Any], config: Any) -> None:
     from ingest.kafka.admin import create_topics
     from ingest.kafka.settings import KafkaSettings
     from ingest.producer import produce_records
@@ -113,8 +142,17 @@ def _through_kafka(bootstrap: str, lake: Path, city: Any, start: datetime, seed:
 
     timed("air history into Kafka", lambda: produce_records(kafka, history_records()))
     timed("simulate the day into Kafka", lambda: produce_records(
-        kafka, to_records(simulate(city, start, timedelta(days=1), seed), topics=topics)))
+        kafka, to_records(simulate(city, start, timedelta(days=1), seed, config=config), topics=topics)))
+    timed("smartcity alerts over the day (until idle)", lambda: _alerts_daemon(kafka))
     from flows import pipelines
 
     timed("flow ingest_batch (until caught up)", lambda: pipelines.ingest_batch(
-        str(lake), topics=["bus", "air", "station"], group="smartcity-demo", bootstrap_servers=bootstrap))
+        str(lake), topics=["bus", "air", "station", "alerts", "bus_windows"], group="smartcity-demo",
+        bootstrap_servers=bootstrap))
+
+
+def _alerts_daemon(kafka: Any) -> Any:
+    from ingest.alerts.daemon import AlertDaemon
+    from ingest.alerts.settings import AlertSettings
+
+    return AlertDaemon(kafka, AlertSettings(group="smartcity-demo-alerts"), until_idle=5.0).run()
