@@ -19,6 +19,7 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     "limits": ("flows.bench.limits", "Kafka's ProducerPerformance/ConsumerPerformance vs smartcity"),
     "peers": ("flows.bench.peers", "the same landing with Quix Streams: throughput and memory"),
     "analytics": ("flows.bench.analytics", "the marts vs the pandas baseline at two data sizes"),
+    "alerts": ("flows.bench.alerts", "produce-to-alert latency at 20k msgs/s and the sustained input rate"),
 }
 
 
