@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from ingest.kafka.stats import consumer_lags
 
 
 @dataclass
@@ -44,12 +45,5 @@ class AlertMetrics:
 
     def on_stats(self, stats_json: str) -> None:
         """librdkafka statistics callback: per-partition consumer lag."""
-        try:
-            stats = json.loads(stats_json)
-        except ValueError:
-            return
-        for topic, t in stats.get("topics", {}).items():
-            for pid, part in t.get("partitions", {}).items():
-                lag = part.get("consumer_lag", -1)
-                if pid != "-1" and lag is not None and lag >= 0:
-                    self.lag.labels(topic, pid).set(lag)
+        for topic, partition, lag in consumer_lags(stats_json):
+            self.lag.labels(topic, partition).set(lag)
