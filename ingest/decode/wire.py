@@ -8,7 +8,8 @@ straight into an Arrow string array. Semantics follow proto3 parsing: the last o
 field wins, unknown fields and fields with an unexpected wire type are skipped, absent fields
 take their default (or null, for ``optional`` fields). Messages that are not valid wire format
 (truncated, bad varints, illegal wire types, lengths beyond the message, invalid UTF-8) are
-reported in the ``bad`` mask so the caller can decode them one by one for an exact reason.
+reported in the ``bad`` mask so the caller can decode them one by one for an exact reason (so are
+the rare messages that repeat a string field, whose earlier values the reference parser also checks).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ _WIRE_TYPE = {
     FieldDescriptor.TYPE_STRING: 2, FieldDescriptor.TYPE_BYTES: 2,
     FieldDescriptor.TYPE_FLOAT: 5, FieldDescriptor.TYPE_FIXED32: 5, FieldDescriptor.TYPE_SFIXED32: 5,
 }
+
+
+MAX_FIELD_NUMBER = 536_870_911  # 2**29 - 1: larger tags are invalid wire format
 
 
 @njit(cache=True, nogil=True)
@@ -74,7 +78,7 @@ def _scan(buf, starts, ends, index_lut, wire_lut, vals, lens, bad):  # pragma: n
                 break
             wt = int(tag & np.uint64(7))
             number = tag >> np.uint64(3)
-            if number == np.uint64(0):
+            if number == np.uint64(0) or number > np.uint64(MAX_FIELD_NUMBER):
                 ok = False
                 break
             f = int(min(number, np.uint64(top)))
@@ -94,6 +98,11 @@ def _scan(buf, starts, ends, index_lut, wire_lut, vals, lens, bad):  # pragma: n
                         ok = False
                         break
                     if keep:
+                        if l_row[fi] >= 0:
+                            # a repeated string field: every occurrence must be valid UTF-8, but only the
+                            # last is kept here; let the reference parser judge the message
+                            ok = False
+                            break
                         v_row[fi] = np.uint64(p)
                         l_row[fi] = np.int64(v)
                     p += np.int64(v)

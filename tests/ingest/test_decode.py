@@ -88,14 +88,25 @@ def _same(a: object, b: object) -> bool:
 @pytest.mark.parametrize("cls", TYPES, ids=lambda c: c.__name__)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_wire_decoder_equals_the_reference_parser(cls: type, data: st.DataObject) -> None:
+def test_batch_decoding_equals_the_reference_parser(cls: type, data: st.DataObject) -> None:
+    """The vectorised path, and the per-message fallback for what it leaves to the reference parser."""
     values = data.draw(st.lists(wire_bytes(cls), min_size=1, max_size=25))
-    decoded = WireDecoder(cls.DESCRIPTOR).decode(values)
+    dataset = next(d for d in DATASETS.values() if d.message_type is cls)
+    decoded = BatchDecoder(dataset).decode(values)
+    assert not decoded.errors and decoded.index.tolist() == list(range(len(values)))
     rows = decoded.table.to_pylist()
-    for value, row, bad, ref in zip(values, rows, decoded.bad, _reference_rows(cls, values), strict=True):
-        assert not bad, value
+    for row, ref in zip(rows, _reference_rows(cls, values), strict=True):
         for name, expected in ref.items():  # type: ignore[union-attr]
             assert _same(row[name], expected), (name, row[name], expected)
+
+
+def test_edge_cases_the_reference_parser_rejects() -> None:
+    cases = [
+        b"\x80\x80\x80\x80\x10\x00",  # field number 2**29: beyond the largest legal field number
+        b"\x0a\x02\xb1\x31\x0a\x00",  # bus_id twice, the first not UTF-8 (the last alone would be fine)
+    ]
+    decoded = BatchDecoder(DATASETS["bus_telemetry"]).decode(cases)
+    assert sorted(decoded.errors) == [0, 1] and decoded.table.num_rows == 0
 
 
 @settings(max_examples=60, deadline=None)
