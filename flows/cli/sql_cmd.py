@@ -47,7 +47,7 @@ def sql(ctx: click.Context, query: str, lake: Path | None, fmt: str, output: Pat
                                  param_hint="'--lake'")
     if output is not None and fmt == "table":
         fmt = output.suffix.lstrip(".") if output.suffix in (".csv", ".json", ".parquet") else "csv"
-    if fmt in ("csv", "json", "parquet") and output is None and fmt == "parquet":
+    if fmt == "parquet" and output is None:
         raise click.BadParameter("parquet output needs --output FILE", param_hint="'--format'")
     if refresh or not catalog_path(root).exists():
         refresh_catalog(root)
