@@ -31,13 +31,13 @@ lint: install ## ruff check
 	$(BIN)/ruff check .
 
 proto: install ## Regenerate Python code and proto/smartcity.desc from proto/smartcity/v1/*.proto
-	$(BIN)/python -m proto.generate
+	$(BIN)/python -m smartcity.proto.generate
 
 demo: install ## Simulate a day into ./lake, run every flow, build the catalog and the report
 	$(BIN)/smartcity demo
 
 samples: install ## Regenerate the committed sample day in data/samples/
-	$(BIN)/smartcity samples
+	$(BIN)/smartcity samples --output data/samples
 
 bench: install kafka-jars ## Run every benchmark (about 2 minutes each) into bench-results/
 	$(BIN)/smartcity bench all

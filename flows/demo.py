@@ -36,11 +36,11 @@ class DemoResult:
 
 def run_demo(lake: Path, day: date = DEMO_DAY, seed: int = 7, history_days: int = HISTORY_DAYS,
              kafka_bootstrap: str | None = None, step: Callable[[str], None] = print) -> DemoResult:
-    from ingest.sim import air_history, default_city, simulate
-    from ingest.sim.config import to_ms
-    from ingest.sim.to_lake import events_to_lake, frame_to_lake
-    from storage.datasets import AIR_READINGS
-    from storage.settings import LakeSettings
+    from smartcity.simulator import air_history, default_city, simulate
+    from smartcity.simulator.config import to_ms
+    from smartcity.simulator.to_lake import events_to_lake, frame_to_lake
+    from smartcity.storage.datasets import AIR_READINGS
+    from smartcity.storage.settings import LakeSettings
 
     lake = lake.resolve()
     result = DemoResult(lake, day.isoformat())
@@ -70,7 +70,7 @@ def run_demo(lake: Path, day: date = DEMO_DAY, seed: int = 7, history_days: int 
     else:
         _through_kafka(kafka_bootstrap, lake, city, start, seed, history, timed, config)
 
-    from flows import pipelines
+    from smartcity.flows import pipelines
 
     calendar_start = max(history_start.date(), day - timedelta(days=CALENDAR_DAYS))
     timed(f"flow air_quality (hourly AQI back to {calendar_start}, for the calendar)", lambda: pipelines.air_quality(
@@ -82,7 +82,7 @@ def run_demo(lake: Path, day: date = DEMO_DAY, seed: int = 7, history_days: int 
     timed("flow maintenance (compaction, catalog)", lambda: pipelines.maintenance(str(lake)))
     report = timed("flow daily_report", lambda: pipelines.daily_report(str(lake), date=day.isoformat()))
     result.report = Path(report)
-    from storage.catalog import catalog_path, connect
+    from smartcity.storage.catalog import catalog_path, connect
 
     con = connect(catalog_path(lake))
     try:
@@ -98,7 +98,7 @@ def run_demo(lake: Path, day: date = DEMO_DAY, seed: int = 7, history_days: int 
 def demo_config(start: datetime) -> Any:
     """The demo day's simulation: default knobs plus a crowded bus, a pollution episode and a late route,
     so the alerts have something to say."""
-    from ingest.sim import CrowdingEpisode, DelayEpisode, PollutionEpisode, SimConfig
+    from smartcity.simulator import CrowdingEpisode, DelayEpisode, PollutionEpisode, SimConfig
 
     return SimConfig(episodes=(
         CrowdingEpisode("B001", start + timedelta(hours=6, minutes=30), start + timedelta(hours=7, minutes=30)),
@@ -108,10 +108,10 @@ def demo_config(start: datetime) -> Any:
 
 
 def _alerts_to_lake(events: Any, settings: Any, start_ms: int) -> Any:
-    from ingest.alerts.offline import run_offline
-    from ingest.alerts.settings import AlertSettings
-    from ingest.sim.events import SimEvent
-    from ingest.sim.to_lake import LakeWriter
+    from smartcity.ingest.alerts.offline import run_offline
+    from smartcity.ingest.alerts.settings import AlertSettings
+    from smartcity.simulator.events import SimEvent
+    from smartcity.simulator.to_lake import LakeWriter
 
     writer = LakeWriter(settings, start_ms)
     for output in run_offline(AlertSettings(), events):
@@ -122,12 +122,12 @@ def _alerts_to_lake(events: Any, settings: Any, start_ms: int) -> Any:
 
 def _through_kafka(bootstrap: str, lake: Path, city: Any, start: datetime, seed: int, history: Any,
                    timed: Callable[[str, Callable[[], Any]], Any], config: Any) -> None:
-    from ingest.kafka.admin import create_topics
-    from ingest.kafka.settings import KafkaSettings
-    from ingest.producer import produce_records
-    from ingest.sim import simulate, to_records
-    from proto import AirQualityReading
-    from proto.codec import AIR
+    from smartcity.ingest.kafka.admin import create_topics
+    from smartcity.ingest.kafka.settings import KafkaSettings
+    from smartcity.ingest.producer import produce_records
+    from smartcity.proto import AirQualityReading
+    from smartcity.proto.codec import AIR
+    from smartcity.simulator import simulate, to_records
 
     kafka = KafkaSettings(bootstrap_servers=bootstrap)
     timed("create topics", lambda: create_topics(kafka))
@@ -144,7 +144,7 @@ def _through_kafka(bootstrap: str, lake: Path, city: Any, start: datetime, seed:
     timed("simulate the day into Kafka", lambda: produce_records(
         kafka, to_records(simulate(city, start, timedelta(days=1), seed, config=config), topics=topics)))
     timed("smartcity alerts over the day (until idle)", lambda: _alerts_daemon(kafka))
-    from flows import pipelines
+    from smartcity.flows import pipelines
 
     timed("flow ingest_batch (until caught up)", lambda: pipelines.ingest_batch(
         str(lake), topics=["bus", "air", "station", "alerts", "bus_windows"], group="smartcity-demo",
@@ -152,7 +152,7 @@ def _through_kafka(bootstrap: str, lake: Path, city: Any, start: datetime, seed:
 
 
 def _alerts_daemon(kafka: Any) -> Any:
-    from ingest.alerts.daemon import AlertDaemon
-    from ingest.alerts.settings import AlertSettings
+    from smartcity.ingest.alerts.daemon import AlertDaemon
+    from smartcity.ingest.alerts.settings import AlertSettings
 
     return AlertDaemon(kafka, AlertSettings(group="smartcity-demo-alerts"), until_idle=5.0).run()

@@ -1,4 +1,8 @@
-"""Deployments read from ``prefect.yaml`` (the single place schedules are declared)."""
+"""Deployments read from ``prefect.yaml`` (the single place schedules are declared).
+
+Entrypoints are module paths (``smartcity.flows.pipelines:air_quality``), so they resolve in any
+install. Parameters left out of a deployment come from the settings when the flow runs.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,8 @@ from typing import Any
 
 import yaml
 
-from proto.errors import SmartcityError
-
-PREFECT_YAML = Path(__file__).resolve().parents[1] / "prefect.yaml"
-
-
-class DeploymentError(SmartcityError):
-    """prefect.yaml names something that does not exist or is malformed."""
+from smartcity.core.errors import DeploymentError
+from smartcity.core.resources import prefect_yaml
 
 
 @dataclass(frozen=True)
@@ -28,15 +27,16 @@ class DeploymentSpec:
     schedules: tuple[tuple[str, str], ...] = ()  # (cron, timezone)
 
     def load_flow(self) -> Any:
-        path, _, attr = self.entrypoint.partition(":")
-        module = path.removesuffix(".py").replace("/", ".")
+        module, _, attr = self.entrypoint.partition(":")
         try:
             return getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError) as exc:
             raise DeploymentError(f"deployment {self.name}: cannot load {self.entrypoint} ({exc})") from None
 
 
-def read_deployments(path: Path = PREFECT_YAML) -> list[DeploymentSpec]:
+def read_deployments(path: Path | None = None) -> list[DeploymentSpec]:
+    """The deployments of ``path`` (default: the packaged ``prefect.yaml``)."""
+    path = path or prefect_yaml()
     try:
         doc = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
@@ -50,17 +50,19 @@ def read_deployments(path: Path = PREFECT_YAML) -> list[DeploymentSpec]:
     return specs
 
 
-def runner_deployments(lake: Path | None = None, path: Path = PREFECT_YAML) -> list[Any]:
-    """``RunnerDeployment`` objects for ``prefect.serve``; ``lake`` overrides every ``lake`` parameter."""
+def runner_deployments(lake: Path | None = None, path: Path | None = None) -> list[Any]:
+    """``RunnerDeployment`` objects for ``prefect.serve``; ``lake``, when given, becomes every flow's
+    ``lake`` parameter (otherwise the flows read it from the settings when they run)."""
+    from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
     out = []
     for spec in read_deployments(path):
         params = dict(spec.parameters)
-        if lake is not None and "lake" in params:
+        if lake is not None:
             params["lake"] = str(lake)
         flow = spec.load_flow()
         out.append(flow.to_deployment(name=spec.name, description=spec.description, parameters=params,
                                       schedules=[Cron(c, timezone=tz) for c, tz in spec.schedules],
-                                      tags=["smartcity"]))
+                                      tags=["smartcity"], entrypoint_type=EntrypointType.MODULE_PATH))
     return out

@@ -1,6 +1,6 @@
 """What the flows do, as plain functions: which dates need work, build and write marts.
 
-The Prefect flows in :mod:`flows.pipelines` call these inside tasks; tests and the demo can call
+The Prefect flows in :mod:`smartcity.flows.pipelines` call these inside tasks; tests and the demo can call
 them directly. A date needs a mart rebuilt when the mart has no partition for it, or when a raw
 file the mart reads for that date is newer than the partition (new data landed since the last run).
 Writing a partition replaces it, so re-running a date is idempotent.
@@ -14,9 +14,9 @@ from datetime import date as Date
 from datetime import timedelta
 from pathlib import Path
 
-from analysis.marts import MARTS, compute_mart
-from storage.layout import dataset_dir
-from storage.marts import mart_partition, write_mart
+from smartcity.analysis.marts import MARTS, compute_mart
+from smartcity.storage.layout import dataset_dir
+from smartcity.storage.marts import mart_partition, write_mart
 
 AIR_QUALITY = ("air_quality_hourly", "air_hotspots", "air_trends")
 BUS_OPERATIONS = ("bus_occupancy", "bus_window_stats", "bus_headways", "route_performance")

@@ -1,5 +1,5 @@
 """The Prefect flows. Thin: each task wraps one I/O step (retried on transient errors only); the
-logic lives in :mod:`flows.jobs`, :mod:`analysis` and :mod:`storage`.
+logic lives in :mod:`smartcity.flows.jobs`, :mod:`analysis` and :mod:`storage`.
 
 | flow | what it does |
 | --- | --- |
@@ -13,11 +13,14 @@ logic lives in :mod:`flows.jobs`, :mod:`analysis` and :mod:`storage`.
 Every flow takes ``lake`` and, where it computes marts, ``date`` or ``start``/``end``; without
 them it is incremental (only dates with new raw data since the mart was last written). Re-running a
 date replaces its mart partitions. Each run publishes a markdown summary and a table artifact.
+
+Settings. A parameter left unset (None) means "use the settings": defaults < ``smartcity.toml``
+(or ``$SMARTCITY_CONFIG``) < ``SMARTCITY_*`` < the parameters given to this run, read once when
+the run starts, the same way as the command line reads them.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,21 +29,27 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import jobs
-
-DEFAULT_LAKE = os.environ.get("SMARTCITY_LAKE", "lake")
-TRANSIENT = (OSError, TimeoutError, ConnectionError)
+from smartcity.core.errors import is_transient
+from smartcity.core.settings import Settings, load_settings
+from smartcity.flows import jobs
 
 
 def _transient(_task: Any, _run: Any, state: Any) -> bool:
-    """Retry only errors that may go away (I/O, timeouts, Kafka), never bugs or bad data."""
+    """Retry only errors of the transient kind (the broker away, timeouts, I/O), never bugs or bad data."""
     try:
         state.result()
-    except TRANSIENT:
-        return True
     except Exception as exc:
-        return type(exc).__name__ in ("KafkaException", "BrokerError")
+        return is_transient(exc)
     return False
+
+
+def _settings(lake: str | None = None, fmt: str | None = None, **sections: dict[str, Any]) -> Settings:
+    """The effective settings for this run, with its explicit parameters (None = unset) on top."""
+    return load_settings(flags={"lake": {"path": lake, "format": fmt}, **sections})
+
+
+def _lake(lake: str | None) -> str:
+    return str(_settings(lake).lake.root)
 
 
 RETRY = dict(retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_transient, cache_policy=NO_CACHE)
@@ -55,7 +64,7 @@ def build_mart(lake: str, mart: str, date: str) -> dict[str, Any]:
 
 @task(**RETRY)
 def refresh_catalog(lake: str) -> int:
-    from storage.catalog import refresh_catalog as refresh
+    from smartcity.storage.catalog import refresh_catalog as refresh
 
     return len(refresh(Path(lake)))
 
@@ -75,8 +84,9 @@ def _publish(flow_name: str, lake: str, runs: list[dict[str, Any]], extra: str =
     create_markdown_artifact(key=f"{key}-summary", markdown="\n".join(lines))
 
 
-def _mart_flow(flow_name: str, marts: tuple[str, ...], lake: str, date: str | None, start: str | None,
+def _mart_flow(flow_name: str, marts: tuple[str, ...], lake: str | None, date: str | None, start: str | None,
                end: str | None, refresh: bool = True) -> list[dict[str, Any]]:
+    lake = _lake(lake)
     wanted = jobs.parse_dates(date, start, end)
     runs: list[dict[str, Any]] = []
     for mart in marts:
@@ -89,7 +99,7 @@ def _mart_flow(flow_name: str, marts: tuple[str, ...], lake: str, date: str | No
 
 
 @flow(name="air_quality", log_prints=True)
-def air_quality(lake: str = DEFAULT_LAKE, date: str | None = None, start: str | None = None,
+def air_quality(lake: str | None = None, date: str | None = None, start: str | None = None,
                 end: str | None = None, marts: list[str] | None = None) -> list[dict[str, Any]]:
     """Hourly AQI and NowCast, hotspots and trends (``marts`` picks a subset, e.g. for a backfill)."""
     chosen = tuple(m for m in jobs.AIR_QUALITY if marts is None or m in marts)
@@ -97,14 +107,14 @@ def air_quality(lake: str = DEFAULT_LAKE, date: str | None = None, start: str | 
 
 
 @flow(name="bus_operations", log_prints=True)
-def bus_operations(lake: str = DEFAULT_LAKE, date: str | None = None, start: str | None = None,
+def bus_operations(lake: str | None = None, date: str | None = None, start: str | None = None,
                    end: str | None = None) -> list[dict[str, Any]]:
     """Occupancy, window statistics, headways and route performance."""
     return _mart_flow("bus_operations", jobs.BUS_OPERATIONS, lake, date, start, end)
 
 
 @flow(name="station_service", log_prints=True)
-def station_service(lake: str = DEFAULT_LAKE, date: str | None = None, start: str | None = None,
+def station_service(lake: str | None = None, date: str | None = None, start: str | None = None,
                     end: str | None = None) -> list[dict[str, Any]]:
     """Station service per day and hour."""
     return _mart_flow("station_service", jobs.STATION_SERVICE, lake, date, start, end)
@@ -112,14 +122,15 @@ def station_service(lake: str = DEFAULT_LAKE, date: str | None = None, start: st
 
 @task(**RETRY)
 def build_report(lake: str, date: str) -> str:
-    from flows.report import build_report as build
+    from smartcity.report import build_report as build
 
     return str(build(Path(lake), date))
 
 
 @flow(name="daily_report", log_prints=True)
-def daily_report(lake: str = DEFAULT_LAKE, date: str | None = None) -> str:
+def daily_report(lake: str | None = None, date: str | None = None) -> str:
     """Every mart for one date (default: yesterday, UTC), then the HTML report."""
+    lake = _lake(lake)
     day = date or (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
     runs = []
     for marts in (jobs.AIR_QUALITY, jobs.BUS_OPERATIONS, jobs.STATION_SERVICE):
@@ -131,27 +142,23 @@ def daily_report(lake: str = DEFAULT_LAKE, date: str | None = None) -> str:
 
 
 @task(retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_transient, cache_policy=NO_CACHE)
-def land_until_caught_up(lake: str, topics: list[str], group: str, fmt: str,
+def land_until_caught_up(lake: str | None, topics: list[str] | None, group: str | None, fmt: str | None,
                          bootstrap_servers: str | None) -> dict[str, Any]:
-    from flows.settings import load_settings
-    from ingest.sink.daemon import Sink
+    from smartcity.ingest.sink.daemon import Sink
 
-    settings = load_settings(flags={
-        "kafka": {"bootstrap_servers": bootstrap_servers},
-        "lake": {"path": Path(lake), "format": fmt},
-        "ingest": {"topics": topics, "group": group},
-    })
+    settings = _settings(lake, fmt, kafka={"bootstrap_servers": bootstrap_servers},
+                         ingest={"topics": topics, "group": group})
     stats = Sink(settings.kafka, settings.lake, settings.ingest, until_caught_up=True).run()
     return {"consumed": stats.consumed, "rows": stats.rows, "files": stats.files,
             "dead_letters": stats.dead_letters, "seconds": round(stats.seconds, 1)}
 
 
 @flow(name="ingest_batch", log_prints=True)
-def ingest_batch(lake: str = DEFAULT_LAKE, topics: list[str] | None = None, group: str = "smartcity-ingest",
-                 format: str = "parquet", bootstrap_servers: str | None = None) -> dict[str, Any]:
-    """Land everything the topics hold now, commit, stop: the scheduled alternative to the daemon."""
-    result = land_until_caught_up(lake, topics or ["bus", "air", "station", "alerts"], group, format,
-                                  bootstrap_servers)
+def ingest_batch(lake: str | None = None, topics: list[str] | None = None, group: str | None = None,
+                 format: str | None = None, bootstrap_servers: str | None = None) -> dict[str, Any]:
+    """Land everything the topics hold now, commit, stop: the scheduled alternative to the daemon.
+    Unset parameters come from the ``[lake]``, ``[ingest]`` and ``[kafka]`` settings."""
+    result = land_until_caught_up(lake, topics, group, format, bootstrap_servers)
     create_table_artifact(key="ingest-batch", table=[result], description="Landed by ingest_batch")
     create_markdown_artifact(key="ingest-batch-summary", markdown=(
         f"# ingest_batch\n\n{result['consumed']:,} messages consumed, {result['rows']:,} rows in "
@@ -161,7 +168,7 @@ def ingest_batch(lake: str = DEFAULT_LAKE, topics: list[str] | None = None, grou
 
 @task(**RETRY)
 def compact_lake(lake: str, older_than_hours: float) -> list[dict[str, Any]]:
-    from storage.compact import compact
+    from smartcity.storage.compact import compact
 
     report = compact(Path(lake), older_than=timedelta(hours=older_than_hours))
     return [{"dataset": h.dataset, "date": h.date, "hour": h.hour, "files_before": h.files_before,
@@ -169,8 +176,9 @@ def compact_lake(lake: str, older_than_hours: float) -> list[dict[str, Any]]:
 
 
 @flow(name="maintenance", log_prints=True)
-def maintenance(lake: str = DEFAULT_LAKE, older_than_hours: float = 2.0) -> dict[str, Any]:
+def maintenance(lake: str | None = None, older_than_hours: float = 2.0) -> dict[str, Any]:
     """Compact closed hours, then refresh the catalog."""
+    lake = _lake(lake)
     hours = compact_lake(lake, older_than_hours)
     views = refresh_catalog(lake)
     if hours:

@@ -3,19 +3,27 @@ says whether it is fresh."""
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_HEARTBEAT = Path(os.environ.get("SMARTCITY_HEARTBEAT", "/tmp/smartcity-heartbeat"))
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class HealthSettings(BaseModel):
+    """``[health]`` in smartcity.toml; ``SMARTCITY_HEARTBEAT`` sets the file."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    heartbeat: Path = Field(default=Path("/tmp/smartcity-heartbeat"),
+                            description="file the daemons touch every loop and `smartcity health` reads")
 
 
 @dataclass
 class Heartbeat:
     """Touch ``path`` at most every ``every_s`` seconds (cheap enough for a hot loop)."""
 
-    path: Path = DEFAULT_HEARTBEAT
+    path: Path
     every_s: float = 2.0
     _last: float = 0.0
 
@@ -29,7 +37,7 @@ class Heartbeat:
         tmp.replace(self.path)
 
 
-def heartbeat_age(path: Path = DEFAULT_HEARTBEAT) -> float | None:
+def heartbeat_age(path: Path) -> float | None:
     """Seconds since the last beat, or None when there is none."""
     try:
         return max(0.0, time.time() - path.stat().st_mtime)

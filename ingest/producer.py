@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, Producer
 
-from ingest.kafka.config import producer_config
-from ingest.kafka.settings import KafkaSettings
+from smartcity.ingest.kafka.config import producer_config
+from smartcity.ingest.kafka.settings import KafkaSettings
 
 Record = tuple[str, bytes, bytes, list[tuple[str, bytes]], int]
 

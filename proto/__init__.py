@@ -4,11 +4,11 @@ The ``.proto`` sources live in ``proto/smartcity/v1/``; the generated modules be
 committed and regenerated with ``make proto``.
 """
 
-from proto.smartcity.v1.air_pb2 import AirQualityReading
-from proto.smartcity.v1.alert_pb2 import Alert, AlertKind, AlertState, Severity
-from proto.smartcity.v1.bus_pb2 import BusTelemetry, OccupancyStatus, VehicleStopStatus
-from proto.smartcity.v1.station_pb2 import StationEvent, StationEventKind
-from proto.smartcity.v1.window_pb2 import BusWindowStats
+from smartcity.proto.smartcity.v1.air_pb2 import AirQualityReading
+from smartcity.proto.smartcity.v1.alert_pb2 import Alert, AlertKind, AlertState, Severity
+from smartcity.proto.smartcity.v1.bus_pb2 import BusTelemetry, OccupancyStatus, VehicleStopStatus
+from smartcity.proto.smartcity.v1.station_pb2 import StationEvent, StationEventKind
+from smartcity.proto.smartcity.v1.window_pb2 import BusWindowStats
 
 __all__ = [
     "AirQualityReading",

@@ -19,8 +19,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError as _PbDecodeError
 from google.protobuf.message import Message
 
-from proto import AirQualityReading, Alert, BusTelemetry, BusWindowStats, StationEvent
-from proto.errors import DecodeError, EncodeError
+from smartcity.core.errors import DecodeError, EncodeError
+from smartcity.proto import AirQualityReading, Alert, BusTelemetry, BusWindowStats, StationEvent
 
 Encoding = Literal["protobuf", "json"]
 ENCODINGS: tuple[Encoding, ...] = ("protobuf", "json")

@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from storage.datasets import DATASETS
-from storage.layout import CATALOG, MARTS, RAW, data_files
+from smartcity.storage.datasets import DATASETS
+from smartcity.storage.layout import CATALOG, MARTS, RAW, data_files
 
 _HIVE = "hive_partitioning = true, hive_types = {'date': DATE, 'hour': INTEGER}"
 OFFLINE = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
@@ -74,7 +74,7 @@ def _raw_view(con: duckdb.DuckDBPyConnection, root: Path, name: str) -> CatalogE
         parts.append(f"SELECT * FROM read_csv({glob}, header = true, {_HIVE}, "
                      f"columns = {columns}, quote = '\"', escape = '\"')")
     if ".h5" in exts:
-        from storage.scan import read_table
+        from smartcity.storage.scan import read_table
 
         con.register("hdf5_rows", read_table(root, name))
         con.execute(f"CREATE OR REPLACE TABLE {_ident(name + '__hdf5')} AS SELECT *, "

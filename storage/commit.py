@@ -29,8 +29,17 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from storage.formats import Format
-from storage.layout import STAGING, STATE, check_topic, data_files, file_name, inside, parse_file_name, partition_dir
+from smartcity.storage.formats import Format
+from smartcity.storage.layout import (
+    STAGING,
+    STATE,
+    check_topic,
+    data_files,
+    file_name,
+    inside,
+    parse_file_name,
+    partition_dir,
+)
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from storage.commit import fsync_dir, lake_lock
-from storage.datasets import DATASETS
-from storage.datasets import dataset as get_dataset
-from storage.formats import EXTENSIONS, FORMATS, Format
-from storage.layout import HOUR_DIR, RAW, STAGING, STATE, dataset_dir, file_name, parse_file_name
+from smartcity.storage.commit import fsync_dir, lake_lock
+from smartcity.storage.datasets import DATASETS
+from smartcity.storage.datasets import dataset as get_dataset
+from smartcity.storage.formats import EXTENSIONS, FORMATS, Format
+from smartcity.storage.layout import HOUR_DIR, RAW, STAGING, STATE, dataset_dir, file_name, parse_file_name
 
 TRASH = "_trash"
 TRASH_KEEP_S = 600

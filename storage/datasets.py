@@ -13,7 +13,7 @@ from functools import cached_property
 import pyarrow as pa
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-from proto import AirQualityReading, Alert, BusTelemetry, BusWindowStats, StationEvent
+from smartcity.proto import AirQualityReading, Alert, BusTelemetry, BusWindowStats, StationEvent
 
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
 LINEAGE = pa.schema([

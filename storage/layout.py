@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from smartcity.core.errors import UnsafePathError
+
 RAW = "raw"
 MARTS = "marts"
 STAGING = "_staging"
@@ -28,10 +30,6 @@ HOUR_DIR = re.compile(r"^hour=\d{2}$")
 FILE_RE = re.compile(
     r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<partition>\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.(?P<ext>[a-z0-9]+)$"
 )
-
-
-class UnsafePathError(ValueError):
-    """A name that would leave the lake or is not a legal name."""
 
 
 def check_topic(topic: str) -> str:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import polars as pl
 
-from storage.commit import fsync_dir
-from storage.formats.base import fsync_file
-from storage.layout import inside, mart_dir
+from smartcity.storage.commit import fsync_dir
+from smartcity.storage.formats.base import fsync_file
+from smartcity.storage.layout import inside, mart_dir
 
 PART = "part-0.parquet"
 _PREFIX = "date="

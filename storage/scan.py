@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from storage.datasets import dataset as get_dataset
-from storage.formats import EXTENSIONS, FORMATS
-from storage.layout import data_files, partition_of
+from smartcity.storage.datasets import dataset as get_dataset
+from smartcity.storage.formats import EXTENSIONS, FORMATS
+from smartcity.storage.layout import data_files, partition_of
 
 
 def _date_set(dates: Iterable[str | Date] | None) -> set[str] | None:

@@ -36,7 +36,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if given:
         yield given
         return
-    from ingest.kafka.local import LocalCluster
+    from smartcity.devbroker.local import LocalCluster
 
     cluster = LocalCluster(brokers=1, workdir=tmp_path_factory.mktemp("kafka"))
     try:
@@ -62,6 +62,6 @@ def unique() -> str:
 @pytest.fixture
 def kafka_settings(kafka_bootstrap: str, unique: str):
     """Kafka settings on the test broker with a fresh topic prefix (so fresh topics)."""
-    from ingest.kafka.settings import KafkaSettings
+    from smartcity.ingest.kafka.settings import KafkaSettings
 
     return KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_prefix=f"t{unique}", partitions=2)

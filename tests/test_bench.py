@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from flows.bench.registry import EXPERIMENTS
+from smartcity.bench.registry import EXPERIMENTS
 
 
 @pytest.mark.slow
 def test_quick_suite_writes_every_experiment(kafka_bootstrap: str, tmp_path: Path) -> None:
     out, report = tmp_path / "results", tmp_path / "docs" / "benchmarks.md"
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli.main", "bench", "all", "--quick", "--output", str(out),
+        [sys.executable, "-m", "smartcity.cli.main", "bench", "all", "--quick", "--output", str(out),
          "--bootstrap-servers", kafka_bootstrap, "--publish", str(report)],
         capture_output=True, text=True, timeout=540, env={**os.environ, "COLUMNS": "200"},
     )

@@ -9,7 +9,7 @@ import sys
 import click
 import pytest
 
-from flows.cli.main import cli, main
+from smartcity.cli.main import cli, main
 
 
 def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -36,7 +36,7 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...], capsys: p
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "flows.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "smartcity.cli.main", *args], capture_output=True, text=True,
                           env=full_env, timeout=120)
 
 
@@ -63,7 +63,7 @@ def test_bad_input_is_one_line_exit_2(args: tuple[str, ...], env: dict[str, str]
 def test_config_show_masks_secrets_and_reflects_layers(tmp_path) -> None:
     (tmp_path / "smartcity.toml").write_text('[kafka]\ntopic_prefix = "metro"\n')
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli.main", "config", "show", "--format", "json"],
+        [sys.executable, "-m", "smartcity.cli.main", "config", "show", "--format", "json"],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
         env={**os.environ, "SMARTCITY_KAFKA_PROPERTY_SASL_PASSWORD": "s3cret", "SMARTCITY_LAKE_FORMAT": "csv"},
     )

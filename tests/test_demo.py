@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo import offline_prefect, run_demo
-from flows.jobs import ALL_MARTS
-from storage.datasets import DATASETS
+from smartcity.flows.demo import offline_prefect, run_demo
+from smartcity.flows.jobs import ALL_MARTS
+from smartcity.storage.datasets import DATASETS
 
 pytestmark = pytest.mark.slow
 

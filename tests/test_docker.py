@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from flows.cli.main import cli
+from smartcity.cli.main import cli
 
 from .conftest import REPO
 

@@ -6,8 +6,8 @@ import os
 import time
 from pathlib import Path
 
-from flows.cli.main import main
-from ingest.health import Heartbeat, heartbeat_age
+from smartcity.cli.main import main
+from smartcity.ingest.health import Heartbeat, heartbeat_age
 
 
 def test_health_follows_the_heartbeat(tmp_path: Path) -> None:

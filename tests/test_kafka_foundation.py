@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from ingest.kafka.admin import create_topics, describe_topics
-from ingest.kafka.config import consumer_config, producer_config
-from proto.codec import CODECS, codec_for
+from smartcity.ingest.kafka.admin import create_topics, describe_topics
+from smartcity.ingest.kafka.config import consumer_config, producer_config
+from smartcity.proto.codec import CODECS, codec_for
 
 from .test_proto import SAMPLES
 
@@ -78,14 +78,14 @@ def test_topics_create_is_idempotent_and_describe_counts(kafka_settings) -> None
 
 
 def _cli(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flows.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "smartcity.cli.main", *args], capture_output=True, text=True,
                           env=env, timeout=timeout)
 
 
 def test_kafka_start_status_stop(tmp_path: Path) -> None:
     """The CLI starts its own broker (separate cache, shared jars), reports it and stops exactly it."""
-    from ingest.kafka.local import pid_alive
-    from ingest.kafka.maven import jars_dir, provision
+    from smartcity.devbroker.maven import jars_dir, provision
+    from smartcity.devbroker.state import pid_alive
 
     provision()
     cache = tmp_path / "cache"

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proto import AirQualityReading, Alert, BusTelemetry, BusWindowStats, StationEvent
-from proto.codec import AIR, ALERT, BUS, BUS_WINDOW, CODECS, STATION, codec_for, encoding_from_headers
-from proto.errors import DecodeError
-from proto.generate import generate
+from smartcity.core.errors import DecodeError
+from smartcity.proto import AirQualityReading, Alert, BusTelemetry, BusWindowStats, StationEvent
+from smartcity.proto.codec import AIR, ALERT, BUS, BUS_WINDOW, CODECS, STATION, codec_for, encoding_from_headers
+from smartcity.proto.generate import generate
 
 from .conftest import REPO
 
@@ -43,7 +43,7 @@ def test_generated_code_is_current(tmp_path) -> None:
     written = generate(tmp_path)
     assert len(written) == 1 + 2 * 5
     for path in written:
-        committed = REPO / path.relative_to(tmp_path)
+        committed = REPO / "proto" / path.relative_to(tmp_path)
         assert committed.exists(), f"{committed} missing: run `make proto`"
         assert filecmp.cmp(path, committed, shallow=False), f"{committed} is stale: run `make proto`"
 

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows import jobs
-from flows.cli.main import cli
-from flows.cli.samples_cmd import SAMPLES
+from smartcity.cli.main import cli
+from smartcity.core.resources import samples_dir
+from smartcity.flows import jobs
 
 from .conftest import REPO
 
@@ -20,7 +20,7 @@ README = (REPO / "README.md").read_text()
 
 def test_sql_examples_run_on_a_lake_with_marts(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
-    shutil.copytree(SAMPLES, lake)
+    shutil.copytree(samples_dir(), lake)
     for mart in jobs.ALL_MARTS:
         for day in jobs.dates_needing(lake, mart):
             jobs.build_mart(lake, mart, day)
@@ -30,7 +30,7 @@ def test_sql_examples_run_on_a_lake_with_marts(tmp_path: Path) -> None:
         args = shlex.split(example)[1:]
         if "--output" in args:
             args[args.index("--output") + 1] = str(tmp_path / args[args.index("--output") + 1])
-        result = subprocess.run([sys.executable, "-m", "flows.cli.main", "sql", "--refresh", "--lake", str(lake),
+        result = subprocess.run([sys.executable, "-m", "smartcity.cli.main", "sql", "--refresh", "--lake", str(lake),
                                  *args[1:]], capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, f"{example}: {result.stderr}"
 

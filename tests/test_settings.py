@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from flows.settings import ConfigError, load_settings, settings_as_dict
+from smartcity.core.settings import ConfigError, load_settings, settings_as_dict
+from smartcity.ingest.kafka.settings import KafkaSettings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -15,10 +17,32 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_defaults() -> None:
+def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMARTCITY_CACHE", str(tmp_path))  # no development broker recorded
     s = load_settings(environ={})
-    assert s.kafka.bootstrap_servers is None and s.kafka.partitions == 4
+    assert s.kafka.bootstrap_servers == "localhost:9092" and s.kafka.partitions == 4
     assert s.lake.format == "parquet" and s.kafka.topic("bus") == "smartcity.bus.telemetry"
+    assert s.health.heartbeat == Path("/tmp/smartcity-heartbeat")
+
+
+def test_unset_servers_find_the_running_development_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smartcity.devbroker.state import ClusterState, Node, write_state
+
+    monkeypatch.setenv("SMARTCITY_CACHE", str(tmp_path))
+    write_state(ClusterState("4.4.0", "id", str(tmp_path), [Node(1, 39092, 39093, str(tmp_path), pid=os.getpid())]))
+    assert load_settings(environ={}).kafka.bootstrap_servers == "127.0.0.1:39092"
+    assert load_settings(environ={"SMARTCITY_KAFKA_BOOTSTRAP_SERVERS": "k:9092"}).kafka.bootstrap_servers == "k:9092"
+    write_state(ClusterState("4.4.0", "id", str(tmp_path), [Node(1, 39092, 39093, str(tmp_path), pid=2**22 + 1)]))
+    assert load_settings(environ={}).kafka.bootstrap_servers == "localhost:9092"  # its broker is gone
+
+
+def test_the_kafka_client_config_never_reads_the_development_broker() -> None:
+    import inspect
+
+    from smartcity.ingest.kafka import config
+
+    assert "devbroker" not in inspect.getsource(config)
+    assert config.client_config(KafkaSettings())["bootstrap.servers"] == "localhost:9092"
 
 
 def test_layers_rise_in_priority(tmp_path: Path) -> None:
@@ -47,7 +71,7 @@ def test_kafka_properties_pass_through_and_are_masked(tmp_path: Path) -> None:
                                   "sasl.password": "hunter2", "sasl.username": "svc", "ssl.ca.location": "/ca.pem"}
     shown = settings_as_dict(s)["kafka"]["properties"]
     assert shown["sasl.password"] == "****" and shown["sasl.username"] == "svc"
-    from ingest.kafka.config import client_config
+    from smartcity.ingest.kafka.config import client_config
 
     conf = client_config(s.kafka)
     assert conf["sasl.password"] == "hunter2" and conf["security.protocol"] == "SASL_SSL"

@@ -1,7 +1,7 @@
 """Air-quality analytics: US EPA AQI and NowCast, daily AQI, European AQI, WHO 2021 flags,
 Mann–Kendall and Sen trends, Getis–Ord hotspots, and Polars expressions for the same rules."""
 
-from analysis.air.aqi import (
+from smartcity.analysis.air.aqi import (
     OverallAqi,
     aqi,
     aqi_category,
@@ -11,8 +11,8 @@ from analysis.air.aqi import (
     truncate_concentration,
     truncate_units,
 )
-from analysis.air.breakpoints import AQI_CATEGORIES, POLLUTANTS, SCALES, AqiCategory, Pollutant
-from analysis.air.daily import (
+from smartcity.analysis.air.breakpoints import AQI_CATEGORIES, POLLUTANTS, SCALES, AqiCategory, Pollutant
+from smartcity.analysis.air.daily import (
     DailySo2,
     daily_mean,
     daily_o3_8h_max,
@@ -22,7 +22,7 @@ from analysis.air.daily import (
     exact_mean,
     o3_8h_means,
 )
-from analysis.air.eaqi import (
+from smartcity.analysis.air.eaqi import (
     EAQI_LEVELS,
     EAQI_THRESHOLDS,
     EaqiLevel,
@@ -35,7 +35,7 @@ from analysis.air.eaqi import (
     eaqi_name_expr,
     overall_eaqi,
 )
-from analysis.air.expr import (
+from smartcity.analysis.air.expr import (
     aqi_category_expr,
     aqi_expr,
     o3_aqi_expr,
@@ -43,11 +43,11 @@ from analysis.air.expr import (
     so2_aqi_expr,
     truncate_units_expr,
 )
-from analysis.air.hotspots import LocalG, distance_band_weights, gi, gi_star
-from analysis.air.nowcast import nowcast, nowcast_aqi, nowcast_frame, nowcast_grid
-from analysis.air.trends import MannKendall, mann_kendall, sen_intercept, sen_slope
-from analysis.air.units import MOLAR_VOLUME_20C, MOLAR_VOLUME_25C, ppb_to_ugm3, ugm3_to_ppb
-from analysis.air.who import WHO_2021, WhoFlags, WhoGuideline, who_flags
+from smartcity.analysis.air.hotspots import LocalG, distance_band_weights, gi, gi_star
+from smartcity.analysis.air.nowcast import nowcast, nowcast_aqi, nowcast_frame, nowcast_grid
+from smartcity.analysis.air.trends import MannKendall, mann_kendall, sen_intercept, sen_slope
+from smartcity.analysis.air.units import MOLAR_VOLUME_20C, MOLAR_VOLUME_25C, ppb_to_ugm3, ugm3_to_ppb
+from smartcity.analysis.air.who import WHO_2021, WhoFlags, WhoGuideline, who_flags
 
 __all__ = [
     "AQI_CATEGORIES",

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
-from analysis.air.breakpoints import AQI_CATEGORIES, AqiCategory, Pollutant, scale_for
+from smartcity.analysis.air.breakpoints import AQI_CATEGORIES, AqiCategory, Pollutant, scale_for
 
 PRE_ROUND_DECIMALS = 6
 MAX_CONCENTRATION = 1_000_000

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Literal
 
-from analysis.air.aqi import aqi, so2_aqi
+from smartcity.analysis.air.aqi import aqi, so2_aqi
 
 HOURS_PER_DAY = 24
 MIN_DAILY_HOURS = 18

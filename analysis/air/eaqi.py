@@ -13,7 +13,7 @@ several independent implementations (secondary source).
   is computed as a product with the band's reciprocal, in the scalar and the Polars versions
   alike, so both give the same floats.
 - Concentrations are in µg/m³ at the EU reference conditions; convert ppb with
-  ``analysis.air.units.ppb_to_ugm3(..., molar_volume=MOLAR_VOLUME_20C)``.
+  ``smartcity.analysis.air.units.ppb_to_ugm3(..., molar_volume=MOLAR_VOLUME_20C)``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Polars expressions for the US EPA AQI, giving exactly the integers of ``analysis.air.aqi``.
+"""Polars expressions for the US EPA AQI, giving exactly the integers of ``smartcity.analysis.air.aqi``.
 
 The scalar version works on the shortest decimal representation of each float. Here the same
 number is found with float operations that are then checked exactly: a candidate count of
@@ -16,8 +16,8 @@ from typing import TypeVar
 
 import polars as pl
 
-from analysis.air.aqi import AQI_GROUPS, MAX_CONCENTRATION, PRE_ROUND_DECIMALS, SO2_1H_CEILING_AQI
-from analysis.air.breakpoints import AQI_CATEGORIES, BreakpointRow, Pollutant, scale_for
+from smartcity.analysis.air.aqi import AQI_GROUPS, MAX_CONCENTRATION, PRE_ROUND_DECIMALS, SO2_1H_CEILING_AQI
+from smartcity.analysis.air.breakpoints import AQI_CATEGORIES, BreakpointRow, Pollutant, scale_for
 
 _MILLION = 10**PRE_ROUND_DECIMALS
 

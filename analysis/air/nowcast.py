@@ -30,7 +30,7 @@ from typing import Literal, TypeVar
 
 import polars as pl
 
-from analysis.air.aqi import aqi
+from smartcity.analysis.air.aqi import aqi
 
 WINDOW_HOURS = 12
 MIN_WEIGHT = 0.5

@@ -2,7 +2,7 @@
 
 Each mart is a pure function in its own module: lazy frames of raw rows in, a frame out. The
 registry ``MARTS`` names them with the raw datasets they read and their grain, and
-``compute_mart`` runs one for a day of a lake. ``storage.marts.write_mart`` stores the result.
+``compute_mart`` runs one for a day of a lake. ``smartcity.storage.marts.write_mart`` stores the result.
 
 | mart | grain |
 | --- | --- |
@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from analysis.marts import (
+from smartcity.analysis.marts import (
     air_hotspots,
     air_quality_hourly,
     air_trends,
@@ -39,9 +39,9 @@ from analysis.marts import (
     route_performance,
     station_service,
 )
-from analysis.marts._common import as_date
-from storage.layout import dataset_dir
-from storage.scan import scan
+from smartcity.analysis.marts._common import as_date
+from smartcity.storage.layout import dataset_dir
+from smartcity.storage.scan import scan
 
 Engine = Literal["streaming", "in-memory"]
 Builder = Callable[..., pl.LazyFrame | pl.DataFrame]

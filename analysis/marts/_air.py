@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from analysis.marts._common import dedupe, exact_mean, micro_units
+from smartcity.analysis.marts._common import dedupe, exact_mean, micro_units
 
 #: Pollutant columns of ``air_readings`` and their units.
 POLLUTANT_COLUMNS: dict[str, str] = {

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from analysis.marts._common import day_start
+from smartcity.analysis.marts._common import day_start
 
 #: GTFS-Realtime OccupancyStatus names, in their number order.
 OCCUPANCY_STATUSES: tuple[str, ...] = (

@@ -16,9 +16,9 @@ from datetime import date
 
 import polars as pl
 
-from analysis.marts._common import dedupe, divide, ms_on_day, ms_to_time
-from analysis.transit.expr import bunched_expr, headway_ratio_expr
-from analysis.transit.headways import BunchingDefinition
+from smartcity.analysis.marts._common import dedupe, divide, ms_on_day, ms_to_time
+from smartcity.analysis.transit.expr import bunched_expr, headway_ratio_expr
+from smartcity.analysis.transit.headways import BunchingDefinition
 
 SERVICE_KINDS = ("ARRIVAL", "DEPARTURE")
 EVENT_KEYS = ("station_id", "kind", "bus_id", "trip_id", "event_time_ms")
@@ -80,7 +80,7 @@ def headways(
     - Both are null for the first bus seen, and for service breaks: an interval longer than
       ``max_headway_min`` (120 min, as TransitMatters drops) in either. ``prev_bus_id`` too.
     - ``headway_ratio`` = actual / scheduled; ``bunched`` under ``bunching`` (TransitMatters:
-      ratio ≤ 0.5 by default; ``analysis.transit.is_bunched``).
+      ratio ≤ 0.5 by default; ``smartcity.analysis.transit.is_bunched``).
     """
     if kind not in SERVICE_KINDS:
         msg = f"`kind` must be one of {', '.join(SERVICE_KINDS)}, got {kind!r}"

@@ -12,7 +12,7 @@ Columns:
   means, valid with at least ``min_hours`` hours (default 18 of 24, EPA's 75 % rule).
 - ``pm25_gi_z``, ``no2_gi_z``: Getis–Ord Gi* z-score of the sensor's daily mean among the sensors
   with a valid mean that day, with binary weights: 1 for every sensor within ``distance_m`` metres
-  (great-circle, haversine), the sensor itself included (``analysis.air.gi_star``).
+  (great-circle, haversine), the sensor itself included (``smartcity.analysis.air.gi_star``).
 - ``pm25_gi_p``, ``no2_gi_p``: two-sided p-value (normal approximation).
 - ``pm25_hotspot``, ``no2_hotspot``: class −3 … +3 (ESRI ``Gi_Bin``: ±3, ±2, ±1 for hot/cold spots at
   99, 95 and 90 % confidence; 0 not significant). ``pm25_hotspot_label``, ``no2_hotspot_label``:
@@ -29,10 +29,10 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from analysis.air.daily import MIN_DAILY_HOURS, exact_mean
-from analysis.air.hotspots import HOTSPOT_LABELS, distance_band_weights, gi_star
-from analysis.marts._air import hourly_means, readings
-from analysis.marts._common import conform_frame, on_day
+from smartcity.analysis.air.daily import MIN_DAILY_HOURS, exact_mean
+from smartcity.analysis.air.hotspots import HOTSPOT_LABELS, distance_band_weights, gi_star
+from smartcity.analysis.marts._air import hourly_means, readings
+from smartcity.analysis.marts._common import conform_frame, on_day
 
 DISTANCE_M = 1000.0
 POLLUTANTS = {"pm25": ("pm25_ugm3", "pm25_mean_ugm3"), "no2": ("no2_ppb", "no2_mean_ppb")}

@@ -11,7 +11,7 @@ Columns (units as in ``air_readings``: PM in µg/m³, NO2/O3/SO2 in ppb, CO in p
   valid readings (finite, non-negative), computed exactly from micro-unit integers; null when the
   sensor has no value of that pollutant in the hour.
 - ``pm25_nowcast_ugm3``, ``pm10_nowcast_ugm3``: EPA PM NowCast over the 12 hours ending with this
-  one (``analysis.air.nowcast_grid``: weight floor 0.5, 2 of the 3 latest hours required).
+  one (``smartcity.analysis.air.nowcast_grid``: weight floor 0.5, 2 of the 3 latest hours required).
 - ``o3_8h_ppm``: mean of the hourly O3 means of the 8 hours ending with this one, in ppm (ppb / 1000),
   valid with at least 6 of the 8 hours (EPA's completeness rule for 8-h ozone).
 - ``co_8h_ppm``: the same 8-hour rule for CO (ppm).
@@ -29,7 +29,7 @@ Columns (units as in ``air_readings``: PM in µg/m³, NO2/O3/SO2 in ppb, CO in p
   mass (NO2 46.01, O3 48.00, SO2 64.07 g/mol). Station eligibility is not checked.
 
 The previous day's readings are the history the NowCast (12 h) and the 8-h means need.
-Sub-indices follow ``analysis.air``: truncation to each pollutant's precision, half-up rounding,
+Sub-indices follow ``smartcity.analysis.air``: truncation to each pollutant's precision, half-up rounding,
 and AQI values above 500 extrapolated.
 """
 
@@ -40,12 +40,12 @@ from functools import reduce
 
 import polars as pl
 
-from analysis.air.eaqi import eaqi_level_expr, eaqi_name_expr
-from analysis.air.expr import aqi_category_expr, overall_aqi_frame
-from analysis.air.nowcast import nowcast_grid
-from analysis.air.units import MOLAR_MASS, MOLAR_VOLUME_20C
-from analysis.marts._air import hourly_means, readings
-from analysis.marts._common import DAY, UTC_MS, conform, day_start, divide, on_day
+from smartcity.analysis.air.eaqi import eaqi_level_expr, eaqi_name_expr
+from smartcity.analysis.air.expr import aqi_category_expr, overall_aqi_frame
+from smartcity.analysis.air.nowcast import nowcast_grid
+from smartcity.analysis.air.units import MOLAR_MASS, MOLAR_VOLUME_20C
+from smartcity.analysis.marts._air import hourly_means, readings
+from smartcity.analysis.marts._common import DAY, UTC_MS, conform, day_start, divide, on_day
 
 EIGHT_HOURS = 8
 MIN_EIGHT_HOUR_VALUES = 6

@@ -19,7 +19,7 @@ Columns:
   in days since 1970-01-01 (each month at its first day), × 365, as openair's ``TheilSen``.
   ``sen_slope_pct_per_year``: the same as a percentage of ``mean``.
 - ``mk_s``, ``mk_z``, ``mk_p``, ``mk_tau``: Mann–Kendall statistic, z-score, two-sided p-value and
-  Kendall's τ of the (deseasonalised) monthly series in time order (``analysis.air.mann_kendall``).
+  Kendall's τ of the (deseasonalised) monthly series in time order (``smartcity.analysis.air.mann_kendall``).
 - ``trend``: ``increasing`` or ``decreasing`` when ``mk_p`` < 0.05, else ``no trend``.
 
 Slopes and the test need ``min_months`` (default 6) monthly means, as openair requires; with
@@ -34,9 +34,9 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from analysis.air.trends import mann_kendall, sen_slope
-from analysis.marts._air import POLLUTANT_COLUMNS, UNITS
-from analysis.marts._common import DAY, UTC_MS, conform_frame, day_start, exact_mean, micro_units
+from smartcity.analysis.air.trends import mann_kendall, sen_slope
+from smartcity.analysis.marts._air import POLLUTANT_COLUMNS, UNITS
+from smartcity.analysis.marts._common import DAY, UTC_MS, conform_frame, day_start, exact_mean, micro_units
 
 MIN_MONTHS = 6
 DESEASON_AFTER_MONTHS = 24

@@ -26,9 +26,9 @@ from datetime import date
 
 import polars as pl
 
-from analysis.marts._common import UTC_MS, conform, divide, ms_on_day, ms_to_time
-from analysis.marts._service import MAX_HEADWAY_MIN, TRIP_GAP_H, headways, service_events, station_events
-from analysis.transit.headways import BunchingDefinition
+from smartcity.analysis.marts._common import UTC_MS, conform, divide, ms_on_day, ms_to_time
+from smartcity.analysis.marts._service import MAX_HEADWAY_MIN, TRIP_GAP_H, headways, service_events, station_events
+from smartcity.analysis.transit.headways import BunchingDefinition
 
 SCHEMA: dict[str, pl.DataType] = {
     "date": pl.Date(),

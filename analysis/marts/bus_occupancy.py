@@ -32,9 +32,9 @@ from datetime import date
 
 import polars as pl
 
-from analysis.marts._bus import OCCUPANCY_STATUSES, collect_by_slices, in_service
-from analysis.marts._common import UTC_MS, conform_frame
-from analysis.transit.expr import passenger_load_los_expr
+from smartcity.analysis.marts._bus import OCCUPANCY_STATUSES, collect_by_slices, in_service
+from smartcity.analysis.marts._common import UTC_MS, conform_frame
+from smartcity.analysis.transit.expr import passenger_load_los_expr
 
 CROWDED_AT = 0.8
 

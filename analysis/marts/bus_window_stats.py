@@ -26,8 +26,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from analysis.marts._bus import collect_by_slices, in_service
-from analysis.marts._common import DAY, UTC_MS, conform_frame, day_start
+from smartcity.analysis.marts._bus import collect_by_slices, in_service
+from smartcity.analysis.marts._common import DAY, UTC_MS, conform_frame, day_start
 
 WINDOW = "20m"
 

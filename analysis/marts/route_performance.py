@@ -7,7 +7,7 @@ Columns:
 - ``date`` (date), ``route_id``.
 - On-time performance, from the route's DEPARTURE events of the day at every station: deviation =
   actual − scheduled departure (minutes); on time when ``otp_early_min ≤ deviation ≤ otp_late_min``
-  (inclusive). The window is a named preset of ``analysis.transit.OTP_PRESETS`` (default ``nyct``,
+  (inclusive). The window is a named preset of ``smartcity.analysis.transit.OTP_PRESETS`` (default ``nyct``,
   −1/+5 min) or an ``OnTimeWindow``. Columns ``departures`` (departures with a scheduled time),
   ``on_time_share``, ``early_share``, ``late_share``, ``otp_early_min``, ``otp_late_min``, and
   ``mean_delay_s`` (mean deviation, seconds; negative is early).
@@ -31,8 +31,8 @@ from datetime import date
 
 import polars as pl
 
-from analysis.marts._common import conform, divide, ms_on_day
-from analysis.marts._service import (
+from smartcity.analysis.marts._common import conform, divide, ms_on_day
+from smartcity.analysis.marts._service import (
     MAX_HEADWAY_MIN,
     TRIP_GAP_H,
     departures_on,
@@ -41,9 +41,9 @@ from analysis.marts._service import (
     station_events,
     trips,
 )
-from analysis.transit.expr import expected_wait_expr, headway_cv_expr, headway_los_expr, otp_class_expr
-from analysis.transit.headways import BunchingDefinition
-from analysis.transit.ontime import DEFAULT_WINDOW, OnTimeWindow, resolve_window
+from smartcity.analysis.transit.expr import expected_wait_expr, headway_cv_expr, headway_los_expr, otp_class_expr
+from smartcity.analysis.transit.headways import BunchingDefinition
+from smartcity.analysis.transit.ontime import DEFAULT_WINDOW, OnTimeWindow, resolve_window
 
 SCHEMA: dict[str, pl.DataType] = {
     "date": pl.Date(),

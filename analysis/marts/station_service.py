@@ -32,8 +32,8 @@ from datetime import date
 
 import polars as pl
 
-from analysis.marts._common import UTC_MS, conform, day_start, divide, ms_on_day, ms_to_time, on_day
-from analysis.marts._service import (
+from smartcity.analysis.marts._common import UTC_MS, conform, day_start, divide, ms_on_day, ms_to_time, on_day
+from smartcity.analysis.marts._service import (
     MAX_HEADWAY_MIN,
     TRIP_GAP_H,
     departures_on,
@@ -41,8 +41,8 @@ from analysis.marts._service import (
     service_events,
     station_events,
 )
-from analysis.transit.expr import expected_wait_expr, otp_class_expr
-from analysis.transit.ontime import DEFAULT_WINDOW, OnTimeWindow, resolve_window
+from smartcity.analysis.transit.expr import expected_wait_expr, otp_class_expr
+from smartcity.analysis.transit.ontime import DEFAULT_WINDOW, OnTimeWindow, resolve_window
 
 CROWDING_THRESHOLD = 40
 WAIT_QUANTILE = 0.9

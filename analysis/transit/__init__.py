@@ -1,6 +1,6 @@
 """Transit KPIs: excess wait time, headway regularity and bunching, on-time performance and load."""
 
-from analysis.transit.expr import (
+from smartcity.analysis.transit.expr import (
     bunched_expr,
     expected_wait_expr,
     headway_cv_expr,
@@ -11,7 +11,7 @@ from analysis.transit.expr import (
     otp_class_expr,
     passenger_load_los_expr,
 )
-from analysis.transit.headways import (
+from smartcity.analysis.transit.headways import (
     BunchingDefinition,
     Share,
     bunching,
@@ -20,8 +20,8 @@ from analysis.transit.headways import (
     headway_on_time,
     is_bunched,
 )
-from analysis.transit.load import is_overcrowded, load_factor, passenger_load_los
-from analysis.transit.ontime import (
+from smartcity.analysis.transit.load import is_overcrowded, load_factor, passenger_load_los
+from smartcity.analysis.transit.ontime import (
     DEFAULT_WINDOW,
     OTP_PRESETS,
     OnTimePerformance,
@@ -29,7 +29,7 @@ from analysis.transit.ontime import (
     on_time_performance,
     resolve_window,
 )
-from analysis.transit.wait import WaitTimes, expected_wait, wait_times
+from smartcity.analysis.transit.wait import WaitTimes, expected_wait, wait_times
 
 __all__ = [
     "DEFAULT_WINDOW",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from analysis.transit.headways import (
+from smartcity.analysis.transit.headways import (
     BTC_BUNCHED_RATIO,
     HEADWAY_LOS_CUTOFFS,
     TCQSM_OFF_HEADWAY_FRACTION,
@@ -17,8 +17,8 @@ from analysis.transit.headways import (
     TRANSITMATTERS_ON_TIME_RATIOS,
     BunchingDefinition,
 )
-from analysis.transit.load import LOAD_LOS_CUTOFFS
-from analysis.transit.ontime import DEFAULT_WINDOW, OnTimeWindow, resolve_window
+from smartcity.analysis.transit.load import LOAD_LOS_CUTOFFS
+from smartcity.analysis.transit.ontime import DEFAULT_WINDOW, OnTimeWindow, resolve_window
 
 
 def _col(column: str | pl.Expr) -> pl.Expr:

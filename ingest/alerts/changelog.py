@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
-from ingest.kafka.admin import admin_client
-from ingest.kafka.config import consumer_config
-from ingest.kafka.errors import KafkaSetupError
-from ingest.kafka.settings import KafkaSettings
+from smartcity.core.errors import KafkaSetupError
+from smartcity.ingest.kafka.admin import admin_client
+from smartcity.ingest.kafka.config import consumer_config
+from smartcity.ingest.kafka.settings import KafkaSettings
 
 log = logging.getLogger("smartcity.alerts")
 

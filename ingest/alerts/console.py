@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from proto import Alert, AlertKind, AlertState, Severity
+from smartcity.proto import Alert, AlertKind, AlertState, Severity
 
 
 def format_alert(alert: Alert) -> str:

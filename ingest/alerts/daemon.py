@@ -45,19 +45,19 @@ from typing import Any
 import pyarrow.compute as pc
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from ingest.alerts.changelog import changelog_key, ensure_changelog, read_state, topic_partitions
-from ingest.alerts.engine import AlertEngine, Output, sane_rows
-from ingest.alerts.metrics import AlertMetrics
-from ingest.alerts.settings import AlertSettings
-from ingest.decode.rows import BatchDecoder
-from ingest.health import Heartbeat
-from ingest.kafka.admin import create_topics
-from ingest.kafka.config import consumer_config, producer_config
-from ingest.kafka.settings import KafkaSettings
-from proto import Alert
-from proto.codec import ALERT, BUS_WINDOW
-from proto.errors import SmartcityError
-from storage.datasets import AIR_READINGS, BUS_TELEMETRY, STATION_EVENTS, Dataset
+from smartcity.core.errors import AlertsError
+from smartcity.ingest.alerts.changelog import changelog_key, ensure_changelog, read_state, topic_partitions
+from smartcity.ingest.alerts.engine import AlertEngine, Output, sane_rows
+from smartcity.ingest.alerts.metrics import AlertMetrics
+from smartcity.ingest.alerts.settings import AlertSettings
+from smartcity.ingest.decode.rows import BatchDecoder
+from smartcity.ingest.health import Heartbeat
+from smartcity.ingest.kafka.admin import create_topics
+from smartcity.ingest.kafka.config import consumer_config, producer_config
+from smartcity.ingest.kafka.settings import KafkaSettings
+from smartcity.proto import Alert
+from smartcity.proto.codec import ALERT, BUS_WINDOW
+from smartcity.storage.datasets import AIR_READINGS, BUS_TELEMETRY, STATION_EVENTS, Dataset
 
 log = logging.getLogger("smartcity.alerts")
 
@@ -71,10 +71,6 @@ POLL_S = 0.02  # consume() waits this long unless BATCH messages arrive sooner
 LATE_LOG_EVERY_S = 5.0
 RETRY_CODES = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
                KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT}
-
-
-class AlertsError(SmartcityError):
-    """The alerting daemon cannot go on (a fatal Kafka error, a changelog too small)."""
 
 
 @dataclass

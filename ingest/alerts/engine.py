@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis.air.aqi import aqi
-from analysis.air.nowcast import WINDOW_HOURS, nowcast
-from ingest.alerts import records
-from ingest.alerts.rules import Change, Hysteresis, RuleState, Silence
-from ingest.alerts.settings import AlertSettings
-from ingest.alerts.state import (
+from smartcity.analysis.air.aqi import aqi
+from smartcity.analysis.air.nowcast import WINDOW_HOURS, nowcast
+from smartcity.ingest.alerts import records
+from smartcity.ingest.alerts.rules import Change, Hysteresis, RuleState, Silence
+from smartcity.ingest.alerts.settings import AlertSettings
+from smartcity.ingest.alerts.state import (
     AIR_FIELDS,
     AirAgg,
     BusAgg,
@@ -45,9 +45,9 @@ from ingest.alerts.state import (
     dumps,
     load_entity,
 )
-from ingest.alerts.windows import ClosedWindow, KeyedWindows, StreamClock
-from ingest.decode.validate import EPOCH_2000_MS, MAX_FUTURE_MS
-from proto import Alert, AlertKind, BusWindowStats
+from smartcity.ingest.alerts.windows import ClosedWindow, KeyedWindows, StreamClock
+from smartcity.ingest.decode.validate import EPOCH_2000_MS, MAX_FUTURE_MS
+from smartcity.proto import Alert, AlertKind, BusWindowStats
 
 log = logging.getLogger("smartcity.alerts")
 

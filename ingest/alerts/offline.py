@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ingest.alerts.engine import AlertEngine, Output
-from ingest.alerts.settings import AlertSettings
-from ingest.decode.rows import BatchDecoder
-from ingest.sim.events import SimEvent
-from storage.datasets import BY_KIND
+from smartcity.ingest.alerts.engine import AlertEngine, Output
+from smartcity.ingest.alerts.settings import AlertSettings
+from smartcity.ingest.decode.rows import BatchDecoder
+from smartcity.simulator.events import SimEvent
+from smartcity.storage.datasets import BY_KIND
 
 
 def run_offline(settings: AlertSettings, events: Iterable[SimEvent], chunk: int = 5000) -> Iterator[Output]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ingest.alerts.rules import Change, Hysteresis, alert_id
-from proto import Alert, AlertState, Severity
+from smartcity.ingest.alerts.rules import Change, Hysteresis, alert_id
+from smartcity.proto import Alert, AlertState, Severity
 
 STATES = {"OPEN": AlertState.OPEN, "UPDATE": AlertState.UPDATE, "CLOSED": AlertState.CLOSED}
 AIR_LABELS = {"aqi": ("PM NowCast AQI", "AQI", "{:.0f}"), "no2": ("NO2 mean", "ppb", "{:.1f} ppb"),

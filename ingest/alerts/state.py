@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from ingest.alerts.rules import RuleState, Silence
-from ingest.alerts.windows import KeyedWindows
+from smartcity.ingest.alerts.rules import RuleState, Silence
+from smartcity.ingest.alerts.windows import KeyedWindows
 
 try:  # orjson (a prefect dependency) encodes a state record in ~0.2 µs, the standard library in ~3 µs
     import orjson

@@ -24,9 +24,9 @@ import pyarrow as pa
 from google.protobuf.message import DecodeError as PbDecodeError
 from google.transit import gtfs_realtime_pb2
 
-from ingest.decode.rows import Decoded
-from proto.codec import Encoding, Headers
-from storage.datasets import BUS_TELEMETRY
+from smartcity.ingest.decode.rows import Decoded
+from smartcity.proto.codec import Encoding, Headers
+from smartcity.storage.datasets import BUS_TELEMETRY
 
 _VP = gtfs_realtime_pb2.VehiclePosition
 

@@ -1,6 +1,6 @@
 """Decode a batch of raw message values into lake rows; name each message that cannot become one.
 
-The fast paths decode whole batches at once (:mod:`ingest.decode.wire` for Protobuf, Arrow's
+The fast paths decode whole batches at once (:mod:`smartcity.ingest.decode.wire` for Protobuf, Arrow's
 JSON reader for JSON). Messages they reject are decoded one at a time with the codec, which
 either recovers them or gives the exact reason they go to the dead-letter topic.
 """
@@ -19,10 +19,10 @@ import pyarrow.json as pajson
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from ingest.decode.wire import WireDecoder
-from proto.codec import Codec, Encoding, Headers, codec_for, encoding_from_headers
-from proto.errors import DecodeError
-from storage.datasets import ABSENT_AS, Dataset, is_optional
+from smartcity.core.errors import DecodeError
+from smartcity.ingest.decode.wire import WireDecoder
+from smartcity.proto.codec import Codec, Encoding, Headers, codec_for, encoding_from_headers
+from smartcity.storage.datasets import ABSENT_AS, Dataset, is_optional
 
 JSON_START = ord("{")
 

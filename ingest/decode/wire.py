@@ -23,7 +23,7 @@ import pyarrow.compute
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from numba import njit
 
-from storage.datasets import ABSENT_AS, is_optional, message_schema
+from smartcity.storage.datasets import ABSENT_AS, is_optional, message_schema
 
 _VARINT_TYPES = {
     FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
-from ingest.kafka.config import client_config
-from ingest.kafka.errors import KafkaSetupError
-from ingest.kafka.settings import KafkaSettings
+from smartcity.core.errors import KafkaSetupError
+from smartcity.ingest.kafka.config import client_config
+from smartcity.ingest.kafka.settings import KafkaSettings
 
 TIMEOUT_S = 30.0
 

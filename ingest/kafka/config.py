@@ -5,26 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ingest.kafka.local import running_state
-from ingest.kafka.settings import KafkaSettings
+from smartcity.ingest.kafka.settings import DEFAULT_BOOTSTRAP, KafkaSettings
 
-DEFAULT_BOOTSTRAP = "localhost:9092"
 CLIENT_LOGGER = logging.getLogger("smartcity.kafka.client")
 """librdkafka's own log lines (connection refused, ...): hidden unless the CLI runs with -v."""
-
-
-def resolve_bootstrap(settings: KafkaSettings) -> str:
-    """Configured servers, else the local broker recorded by ``smartcity kafka start``, else localhost:9092."""
-    if settings.bootstrap_servers:
-        return settings.bootstrap_servers
-    state = running_state()
-    return state.bootstrap_servers if state else DEFAULT_BOOTSTRAP
 
 
 def client_config(settings: KafkaSettings, **overrides: Any) -> dict[str, Any]:
     """Common client config: bootstrap servers, client id, pass-through properties, then ``overrides``."""
     conf: dict[str, Any] = {
-        "bootstrap.servers": resolve_bootstrap(settings),
+        "bootstrap.servers": settings.bootstrap_servers or DEFAULT_BOOTSTRAP,
         "client.id": settings.client_id,
         "logger": CLIENT_LOGGER,
         "log.connection.close": False,

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+DEFAULT_BOOTSTRAP = "localhost:9092"
 TOPIC_SUFFIXES = {
     "bus": "bus.telemetry",
     "air": "air.readings",
@@ -24,7 +25,8 @@ class KafkaSettings(BaseModel):
 
     bootstrap_servers: str | None = Field(
         default=None,
-        description="host:port list; unset = the broker `smartcity kafka start` left running, else localhost:9092",
+        description="host:port list; unset = the broker `smartcity kafka start` left running, else localhost:9092 "
+                    "(resolved by the settings loader)",
     )
     topic_prefix: str = Field(default="smartcity", pattern=r"^[A-Za-z0-9._-]+$",
                               description="prefix of every topic name")

@@ -2,7 +2,7 @@
 
 The main thread consumes and buffers messages per topic-partition. A writer thread takes full
 batches (rows, bytes or age), decodes and validates them, sends bad messages to the dead-letter
-topic, lands the good rows (:mod:`storage.commit`), and only then commits the Kafka offset. While
+topic, lands the good rows (:mod:`smartcity.storage.commit`), and only then commits the Kafka offset. While
 the writer is busy and its queue is full, the consumer pauses its partitions (back-pressure, so
 memory stays bounded whatever the backlog). When partitions are assigned, the lake's record of
 landed offsets decides where to start, so a file landed but not committed is neither lost nor
@@ -23,19 +23,19 @@ from typing import Any
 import numpy as np
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from ingest.decode.gtfsrt import GtfsRtDecoder
-from ingest.decode.rows import BatchDecoder
-from ingest.health import Heartbeat
-from ingest.kafka.config import consumer_config, producer_config
-from ingest.kafka.settings import KafkaSettings
-from ingest.sink.landing import BatchResult, process_batch
-from ingest.sink.metrics import SinkMetrics
-from ingest.sink.settings import IngestSettings
-from proto.errors import SmartcityError
-from storage.commit import Committer
-from storage.datasets import BUS_TELEMETRY, BY_KIND, Dataset
-from storage.formats import get_format
-from storage.settings import LakeSettings
+from smartcity.core.errors import SinkError
+from smartcity.ingest.decode.gtfsrt import GtfsRtDecoder
+from smartcity.ingest.decode.rows import BatchDecoder
+from smartcity.ingest.health import Heartbeat
+from smartcity.ingest.kafka.config import consumer_config, producer_config
+from smartcity.ingest.kafka.settings import KafkaSettings
+from smartcity.ingest.sink.landing import BatchResult, process_batch
+from smartcity.ingest.sink.metrics import SinkMetrics
+from smartcity.ingest.sink.settings import IngestSettings
+from smartcity.storage.commit import Committer
+from smartcity.storage.datasets import BUS_TELEMETRY, BY_KIND, Dataset
+from smartcity.storage.formats import get_format
+from smartcity.storage.settings import LakeSettings
 
 log = logging.getLogger("smartcity.ingest")
 
@@ -43,10 +43,6 @@ TP = tuple[str, int]
 MESSAGE_OVERHEAD = 300  # bytes a buffered message costs beyond its value (Python objects, topic, headers)
 ASSIGN_TIMEOUT_S = 90.0
 PAUSE_AFTER_S = 5.0  # a writer busier than this makes the consumer pause its partitions
-
-
-class SinkError(SmartcityError):
-    """The sink cannot go on (bad topics, a failed write, an unreachable dead-letter topic)."""
 
 
 def resolve_topics(kafka: KafkaSettings, ingest: IngestSettings) -> dict[str, Dataset]:

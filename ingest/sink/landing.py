@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from ingest.decode.rows import BatchDecoder, Decoded
-from ingest.decode.validate import validate
-from proto.codec import Encoding, Headers
-from storage.commit import Committer, LandedFile, Part
-from storage.datasets import TIMESTAMP, Dataset
-from storage.layout import HOUR_MS, bucket_of_hour_index
+from smartcity.ingest.decode.rows import BatchDecoder, Decoded
+from smartcity.ingest.decode.validate import validate
+from smartcity.proto.codec import Encoding, Headers
+from smartcity.storage.commit import Committer, LandedFile, Part
+from smartcity.storage.datasets import TIMESTAMP, Dataset
+from smartcity.storage.layout import HOUR_MS, bucket_of_hour_index
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from ingest.kafka.stats import consumer_lags
+from smartcity.ingest.kafka.stats import consumer_lags
 
 
 @dataclass

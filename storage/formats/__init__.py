@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from storage.formats.base import Format
-from storage.formats.csv import CSV
-from storage.formats.hdf5 import HDF5
-from storage.formats.parquet import Parquet
+from smartcity.storage.formats.base import Format
+from smartcity.storage.formats.csv import CSV
+from smartcity.storage.formats.hdf5 import HDF5
+from smartcity.storage.formats.parquet import Parquet
 
 FORMATS: dict[str, Format] = {"parquet": Parquet(), "hdf5": HDF5(), "csv": CSV()}
 EXTENSIONS: dict[str, str] = {f.ext: name for name, f in FORMATS.items()}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from storage.formats.base import fsync_file
+from smartcity.storage.formats.base import fsync_file
 
 
 @dataclass(frozen=True)

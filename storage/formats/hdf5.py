@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from storage.formats.base import fsync_file
+from smartcity.storage.formats.base import fsync_file
 
 _STR = h5py.string_dtype("utf-8")
 

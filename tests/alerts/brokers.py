@@ -11,12 +11,12 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from ingest.kafka.admin import create_topics
-from ingest.kafka.config import consumer_config
-from ingest.kafka.settings import KafkaSettings
-from ingest.producer import produce_records
-from ingest.sim import SimEvent, to_records
-from proto.codec import ALERT, BUS_WINDOW
+from smartcity.ingest.kafka.admin import create_topics
+from smartcity.ingest.kafka.config import consumer_config
+from smartcity.ingest.kafka.settings import KafkaSettings
+from smartcity.ingest.producer import produce_records
+from smartcity.proto.codec import ALERT, BUS_WINDOW
+from smartcity.simulator import SimEvent, to_records
 
 INPUTS = ("bus", "air", "station")
 
@@ -80,7 +80,7 @@ def committed(kafka: KafkaSettings, group: str) -> int:
 
 
 def alerts_command(kafka: KafkaSettings, group: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "flows.cli.main", "alerts", "--bootstrap-servers", kafka.bootstrap_servers or "",
+    return [sys.executable, "-m", "smartcity.cli.main", "alerts", "--bootstrap-servers", kafka.bootstrap_servers or "",
             "--group", group, *extra]
 
 

@@ -1,7 +1,7 @@
 """Scenario data and an independent reference for the alerts tests.
 
 The reference computes, straight from the simulated messages, what the alerting consumer must
-publish: window statistics with Polars group-bys, the PM NowCast with ``analysis.air.nowcast_frame``
+publish: window statistics with Polars group-bys, the PM NowCast with ``smartcity.analysis.air.nowcast_frame``
 (the vectorised implementation, not the scalar one the engine calls), and alert episodes by scanning
 each subject's readings for runs, not with the engine's state machines.
 """
@@ -15,11 +15,13 @@ from functools import cache
 
 import polars as pl
 
-from analysis.air import aqi, nowcast_frame
-from ingest.alerts.engine import AlertEngine, Output
-from ingest.alerts.settings import AlertSettings
-from ingest.decode.rows import BatchDecoder
-from ingest.sim import (
+from smartcity.analysis.air import aqi, nowcast_frame
+from smartcity.ingest.alerts.engine import AlertEngine, Output
+from smartcity.ingest.alerts.settings import AlertSettings
+from smartcity.ingest.decode.rows import BatchDecoder
+from smartcity.proto import AlertState
+from smartcity.proto.codec import AIR, BUS, STATION
+from smartcity.simulator import (
     CrowdingEpisode,
     DelayEpisode,
     OutageEpisode,
@@ -29,9 +31,7 @@ from ingest.sim import (
     default_city,
     simulate,
 )
-from proto import AlertState
-from proto.codec import AIR, BUS, STATION
-from storage.datasets import AIR_READINGS, BUS_TELEMETRY, STATION_EVENTS
+from smartcity.storage.datasets import AIR_READINGS, BUS_TELEMETRY, STATION_EVENTS
 
 SEED = 7
 TRANSIT_START = datetime(2025, 3, 11, 9, 0, tzinfo=UTC)  # 10:00 in Zurich: off-peak, no crowding of its own

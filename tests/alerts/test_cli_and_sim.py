@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from flows.cli.main import main
-from ingest.sim import OutageEpisode, SimConfig, default_city, simulate
-from ingest.sim.config import to_ms
+from smartcity.cli.main import main
+from smartcity.simulator import OutageEpisode, SimConfig, default_city, simulate
+from smartcity.simulator.config import to_ms
 
 from .reference import AIR_START
 
@@ -37,7 +37,7 @@ def test_help_explains_and_shows_examples(capsys: pytest.CaptureFixture[str]) ->
     ],
 )
 def test_bad_values_are_one_line_exit_2(args: tuple[str, ...], needle: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "flows.cli.main", "alerts", *args, "--bootstrap-servers",
+    result = subprocess.run([sys.executable, "-m", "smartcity.cli.main", "alerts", *args, "--bootstrap-servers",
                              "127.0.0.1:1"], capture_output=True, text=True, env=dict(os.environ), timeout=60)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()

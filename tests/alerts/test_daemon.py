@@ -15,12 +15,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ingest.alerts.daemon import AlertDaemon
-from ingest.alerts.settings import AlertSettings
-from ingest.kafka.admin import create_topics
-from ingest.producer import produce_records
-from proto import AlertKind, AlertState, BusTelemetry
-from proto.codec import BUS
+from smartcity.ingest.alerts.daemon import AlertDaemon
+from smartcity.ingest.alerts.settings import AlertSettings
+from smartcity.ingest.kafka.admin import create_topics
+from smartcity.ingest.producer import produce_records
+from smartcity.proto import AlertKind, AlertState, BusTelemetry
+from smartcity.proto.codec import BUS
 
 from .brokers import alerts_command, alerts_env, committed, create_inputs, produce_events, read_topic
 from .reference import (

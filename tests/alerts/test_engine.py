@@ -9,11 +9,11 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from ingest.alerts.engine import AlertEngine, sane_rows
-from ingest.alerts.settings import AlertSettings, format_duration, parse_duration
-from ingest.sim.config import to_ms
-from proto import AlertKind, AlertState, BusTelemetry, Severity
-from proto.codec import BUS
+from smartcity.ingest.alerts.engine import AlertEngine, sane_rows
+from smartcity.ingest.alerts.settings import AlertSettings, format_duration, parse_duration
+from smartcity.proto import AlertKind, AlertState, BusTelemetry, Severity
+from smartcity.proto.codec import BUS
+from smartcity.simulator.config import to_ms
 
 from .reference import (
     AIR_START,
@@ -149,8 +149,8 @@ def test_unusable_rows_are_filtered_before_the_engine() -> None:
             BusTelemetry(bus_id="", event_time_ms=now, passengers=3, capacity=10),
             BusTelemetry(bus_id="B2", event_time_ms=5_000, passengers=3, capacity=10),
             BusTelemetry(bus_id="B3", event_time_ms=now, passengers=-1, capacity=10)]
-    from ingest.decode.rows import BatchDecoder
-    from storage.datasets import BUS_TELEMETRY
+    from smartcity.ingest.decode.rows import BatchDecoder
+    from smartcity.storage.datasets import BUS_TELEMETRY
 
     table = BatchDecoder(BUS_TELEMETRY).decode([BUS.encode(m) for m in rows]).table
     assert sane_rows("bus", table, now).to_pylist() == [True, False, False, False, False]
@@ -175,8 +175,8 @@ def test_durations_and_derived_thresholds() -> None:
 
 
 def _bus_table(*readings: tuple[str, int, int]) -> pa.Table:
-    from ingest.decode.rows import BatchDecoder
-    from storage.datasets import BUS_TELEMETRY
+    from smartcity.ingest.decode.rows import BatchDecoder
+    from smartcity.storage.datasets import BUS_TELEMETRY
 
     messages = [BusTelemetry(bus_id=b, route_id="R1", next_stop_id="S1", event_time_ms=t, passengers=n, capacity=50)
                 for b, t, n in readings]
@@ -198,7 +198,7 @@ def test_a_restored_partition_remembers_which_windows_it_already_emitted() -> No
 
 
 def test_changelog_records_are_grouped_per_group_and_partition_and_tombstones_delete() -> None:
-    from ingest.alerts.changelog import changelog_key, group_records
+    from smartcity.ingest.alerts.changelog import changelog_key, group_records
 
     records = [
         (changelog_key("g", "bus", 0, "B1"), b'{"c":1}'),

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ingest.alerts.rules import Change, Hysteresis, RuleState, Silence, alert_id
+from smartcity.ingest.alerts.rules import Change, Hysteresis, RuleState, Silence, alert_id
 
 CROWDING = Hysteresis(open_at=0.8, close_below=0.7, open_after=3, close_after=3, critical_at=1.0)
 

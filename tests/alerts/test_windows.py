@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.alerts.windows import KeyedWindows, StreamClock, window_start
+from smartcity.ingest.alerts.windows import KeyedWindows, StreamClock, window_start
 
 
 class Count:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.air import (
+from smartcity.analysis.air import (
     POLLUTANTS,
     SCALES,
     aqi,

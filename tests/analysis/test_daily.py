@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.air import (
+from smartcity.analysis.air import (
     aqi,
     daily_mean,
     daily_o3_8h_max,

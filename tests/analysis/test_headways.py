@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from analysis.transit import bunching, headway_cv, headway_los, headway_on_time, is_bunched
+from smartcity.analysis.transit import bunching, headway_cv, headway_los, headway_on_time, is_bunched
 
 HEADWAYS = [10, 10, 10, 28, 1, 1]
 

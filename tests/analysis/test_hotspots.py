@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from analysis.air import distance_band_weights, gi, gi_star
+from smartcity.analysis.air import distance_band_weights, gi, gi_star
 
 POINTS = [(10, 10), (20, 10), (40, 10), (15, 20), (30, 20), (30, 30)]
 Y = [2, 3, 3.2, 5, 8, 7]

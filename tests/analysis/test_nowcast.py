@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.air import (
+from smartcity.analysis.air import (
     aqi,
     aqi_expr,
     nowcast,

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from analysis.transit import (
+from smartcity.analysis.transit import (
     OTP_PRESETS,
     OnTimeWindow,
     is_overcrowded,

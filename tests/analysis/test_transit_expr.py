@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.transit import (
+from smartcity.analysis.transit import (
     OTP_PRESETS,
     bunched_expr,
     expected_wait,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.air import mann_kendall, sen_intercept, sen_slope
+from smartcity.analysis.air import mann_kendall, sen_intercept, sen_slope
 
 # series, S, Var(S), Z, p, tau, Sen slope, median(y) - b median(t), median(y - b t)
 C2 = [

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.transit import expected_wait, wait_times
+from smartcity.analysis.transit import expected_wait, wait_times
 
 TEN_MINUTE_GAPS = [10, 10, 10, 28, 1, 1]
 

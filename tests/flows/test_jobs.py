@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from flows import jobs
-from flows.cli.samples_cmd import SAMPLES
-from storage.marts import mart_partition, read_mart
+from smartcity.core.resources import samples_dir
+from smartcity.flows import jobs
+from smartcity.storage.marts import mart_partition, read_mart
+
+SAMPLES = samples_dir()
 
 DAY = "2026-03-10"
 

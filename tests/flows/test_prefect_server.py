@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli.samples_cmd import SAMPLES
-from flows.deployments import read_deployments
-from storage.marts import read_mart
+from smartcity.core.resources import samples_dir
+from smartcity.flows.deployments import read_deployments
+from smartcity.storage.marts import read_mart
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -66,8 +66,9 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 def test_serve_registers_schedules_and_a_triggered_run_writes_marts(prefect_api: dict[str, str],
                                                                      tmp_path: Path) -> None:
     lake = tmp_path / "lake"
-    shutil.copytree(SAMPLES, lake)
-    serve = subprocess.Popen([sys.executable, "-m", "flows.cli.main", "serve", "--lake", str(lake)], env=prefect_api,
+    shutil.copytree(samples_dir(), lake)
+    serve = subprocess.Popen([sys.executable, "-m", "smartcity.cli.main", "serve", "--lake", str(lake)],
+                             env=prefect_api,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         from prefect.client.orchestration import get_client

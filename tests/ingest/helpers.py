@@ -10,11 +10,11 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, Producer
 
-from ingest.kafka.config import consumer_config, producer_config
-from ingest.kafka.settings import KafkaSettings
-from proto import BusTelemetry
-from proto.codec import BUS
-from storage.scan import read_table
+from smartcity.ingest.kafka.config import consumer_config, producer_config
+from smartcity.ingest.kafka.settings import KafkaSettings
+from smartcity.proto import BusTelemetry
+from smartcity.proto.codec import BUS
+from smartcity.storage.scan import read_table
 
 T0 = 1_764_000_000_000
 
@@ -91,7 +91,8 @@ def consume_all(settings: KafkaSettings, topic: str, group: str, expected: int |
 
 
 def sink_command(settings: KafkaSettings, lake: Path, group: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "flows.cli.main", "ingest", "--bootstrap-servers", settings.bootstrap_servers or "",
+    return [sys.executable, "-m", "smartcity.cli.main", "ingest",
+            "--bootstrap-servers", settings.bootstrap_servers or "",
             "--lake", str(lake), "--group", group, "--topics", "bus", *extra]
 
 

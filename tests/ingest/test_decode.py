@@ -11,12 +11,12 @@ from google.protobuf.message import DecodeError as PbDecodeError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.decode.rows import BatchDecoder, message_row
-from ingest.decode.validate import validate
-from ingest.decode.wire import WireDecoder
-from proto import BusTelemetry
-from proto.codec import BUS, codec_for
-from storage.datasets import DATASETS
+from smartcity.ingest.decode.rows import BatchDecoder, message_row
+from smartcity.ingest.decode.validate import validate
+from smartcity.ingest.decode.wire import WireDecoder
+from smartcity.proto import BusTelemetry
+from smartcity.proto.codec import BUS, codec_for
+from smartcity.storage.datasets import DATASETS
 
 TYPES = [d.message_type for d in DATASETS.values()]
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ingest.producer import Pacer
+from smartcity.ingest.producer import Pacer
 
 
 def test_speed_paces_event_time() -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.kafka.admin import create_topics
-from proto.codec import CODECS
-from storage.scan import read_table
+from smartcity.ingest.kafka.admin import create_topics
+from smartcity.proto.codec import CODECS
+from smartcity.storage.scan import read_table
 
 from .helpers import consume_all, sink_env
 
@@ -20,7 +20,7 @@ START = "2026-03-10T06:00:00Z"
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flows.cli.main", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "smartcity.cli.main", *args], capture_output=True, text=True, env=env,
                           timeout=300)
 
 

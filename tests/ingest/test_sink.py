@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from google.transit import gtfs_realtime_pb2
 
-from ingest.kafka.admin import create_topics
-from ingest.sink.daemon import Sink
-from ingest.sink.settings import IngestSettings
-from proto.codec import BUS
-from storage.settings import LakeSettings
+from smartcity.ingest.kafka.admin import create_topics
+from smartcity.ingest.sink.daemon import Sink
+from smartcity.ingest.sink.settings import IngestSettings
+from smartcity.proto.codec import BUS
+from smartcity.storage.settings import LakeSettings
 
 from .helpers import (
     T0,
@@ -48,7 +48,7 @@ def test_lands_every_message_once_in_every_format(topics, tmp_path: Path, unique
         lake = tmp_path / fmt
         run_sink(topics, lake, f"g-{fmt}-{unique}", "--format", fmt, "--batch-rows", "700")
         assert landed_offsets(lake) == topic_offsets(topics, topics.topic("bus"))
-        from storage.scan import read_table
+        from smartcity.storage.scan import read_table
 
         table = read_table(lake, "bus_telemetry").drop_columns(["_ingested_at"])
         tables[fmt] = table.sort_by([("_partition", "ascending"), ("_offset", "ascending")])
@@ -132,7 +132,7 @@ def test_hostile_ids_cannot_write_outside_the_lake(topics, tmp_path: Path, uniqu
     outside = [p for p in tmp_path.rglob("*") if lake not in p.parents and p != lake and p not in lake.parents
                and p.name != "heartbeat"]
     assert outside == []
-    from storage.scan import read_table
+    from smartcity.storage.scan import read_table
 
     assert sorted(read_table(lake, "bus_telemetry").column("bus_id").to_pylist()) == sorted(hostile)
 
@@ -252,7 +252,7 @@ def test_gtfs_realtime_vehicle_positions_land_as_bus_telemetry(topics, tmp_path:
     settings = IngestSettings(topics=[], gtfsrt_topic=topic, group=f"g-{unique}")
     stats = Sink(topics, LakeSettings(path=lake), settings, until_caught_up=True).run()
     assert stats.rows == 3 and stats.dead_letters == 1
-    from storage.scan import read_table
+    from smartcity.storage.scan import read_table
 
     rows = sorted(read_table(lake, "bus_telemetry").to_pylist(), key=lambda r: r["bus_id"])
     assert [r["bus_id"] for r in rows] == ["V0", "V1", "V2"]

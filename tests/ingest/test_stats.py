@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ingest.kafka.stats import consumer_lags
-from ingest.sink.metrics import SinkMetrics
+from smartcity.ingest.kafka.stats import consumer_lags
+from smartcity.ingest.sink.metrics import SinkMetrics
 
 
 def test_lags_of_assigned_partitions_only() -> None:

@@ -40,13 +40,13 @@ from pathlib import Path
 import numpy as np
 from google.protobuf.message import Message
 
-from ingest.decode.rows import BatchDecoder
-from ingest.sink.landing import process_batch
-from proto import AirQualityReading, BusTelemetry, StationEvent
-from proto.codec import AIR, BUS, STATION
-from storage.commit import Committer
-from storage.datasets import AIR_READINGS, BUS_TELEMETRY, STATION_EVENTS, Dataset
-from storage.formats import get_format
+from smartcity.ingest.decode.rows import BatchDecoder
+from smartcity.ingest.sink.landing import process_batch
+from smartcity.proto import AirQualityReading, BusTelemetry, StationEvent
+from smartcity.proto.codec import AIR, BUS, STATION
+from smartcity.storage.commit import Committer
+from smartcity.storage.datasets import AIR_READINGS, BUS_TELEMETRY, STATION_EVENTS, Dataset
+from smartcity.storage.formats import get_format
 
 DAY = "2026-03-10"
 PREVIOUS_DAY = "2026-03-09"

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analysis.marts import compute_mart
+from smartcity.analysis.marts import compute_mart
 from tests.marts.lakes import DAY, HOUR, MINUTE, T0, land, reading
 
 

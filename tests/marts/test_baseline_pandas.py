@@ -8,12 +8,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from analysis.marts import MARTS, compute_mart
+from smartcity.analysis.marts import MARTS, compute_mart
 from tests.marts.lakes import DAY
 
 pytest.importorskip("pandas")
 
-from analysis import baseline_pandas
+from smartcity.bench import baseline_pandas
 
 
 @pytest.mark.parametrize("name", ["bus_occupancy", "bus_headways", "air_quality_hourly"])

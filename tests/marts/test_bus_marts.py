@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analysis.marts import compute_mart
+from smartcity.analysis.marts import compute_mart
 from tests.marts.lakes import DAY, MINUTE, T0, land, telemetry
 
 

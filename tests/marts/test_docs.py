@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analysis.marts import MARTS, compute_mart
-from storage.marts import write_mart
+from smartcity.analysis.marts import MARTS, compute_mart
+from smartcity.storage.marts import write_mart
 from tests.marts.lakes import DAY, PREVIOUS_DAY
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "marts.md"

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from analysis.marts import MARTS, MartSpec, compute_mart, mart_spec, scan_dates
-from storage.datasets import DATASETS
-from storage.scan import scan
+from smartcity.analysis.marts import MARTS, MartSpec, compute_mart, mart_spec, scan_dates
+from smartcity.storage.datasets import DATASETS
+from smartcity.storage.scan import scan
 from tests.marts.lakes import DAY, FORMATS, HOUR, T0, land, reading
 
 NAMES = ["air_quality_hourly", "air_hotspots", "air_trends", "bus_occupancy", "bus_window_stats", "bus_headways",
@@ -79,7 +79,7 @@ def test_mart_dates_accept_text_and_dates(lake: Path) -> None:
 @pytest.fixture(scope="module")
 def synthetic_lakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A small random day (uneven floats, many routes and sensors) in every format."""
-    from flows.bench.lakes import synthetic_day
+    from smartcity.bench.lakes import synthetic_day
 
     lakes = {}
     for fmt in FORMATS:
@@ -99,7 +99,7 @@ def test_random_day_is_identical_on_every_format(synthetic_lakes: dict[str, Path
 
 def test_random_day_pandas_baseline(synthetic_lakes: dict[str, Path]) -> None:
     pytest.importorskip("pandas")
-    from analysis import baseline_pandas
+    from smartcity.bench import baseline_pandas
 
     for name in ("bus_occupancy", "bus_headways", "air_quality_hourly"):
         schema = MARTS[name].schema

@@ -7,9 +7,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from analysis.air import aqi
-from analysis.marts import compute_mart
-from flows.cli.samples_cmd import SAMPLES
+from smartcity.analysis.air import aqi
+from smartcity.analysis.marts import compute_mart
+from smartcity.core.resources import samples_dir
+
+SAMPLES = samples_dir()
 
 DAY = "2026-03-10"
 RAW = SAMPLES / "raw"

@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analysis.marts import compute_mart
-from analysis.transit import OnTimeWindow
+from smartcity.analysis.marts import compute_mart
+from smartcity.analysis.transit import OnTimeWindow
 from tests.marts.lakes import DAY, MINUTE, T0, land, station_event
 
 

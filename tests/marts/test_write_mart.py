@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from storage.layout import UnsafePathError
-from storage.marts import PART, mart_dates, mart_partition, read_mart, write_mart
+from smartcity.storage.layout import UnsafePathError
+from smartcity.storage.marts import PART, mart_dates, mart_partition, read_mart, write_mart
 
 
 def frame(day: date, values: list[int]) -> pl.DataFrame:

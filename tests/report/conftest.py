@@ -20,6 +20,6 @@ def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sample_report(sample_lake: Path) -> Path:
     """The report of the sample day, built once."""
-    from flows.report import build_report
+    from smartcity.report import build_report
 
     return build_report(sample_lake, DAY)

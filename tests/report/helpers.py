@@ -8,16 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.decode.rows import BatchDecoder
-from ingest.sink.landing import process_batch
-from proto import Alert
-from proto.codec import ALERT
-from storage.commit import Committer
-from storage.datasets import ALERTS
-from storage.formats import get_format
+from smartcity.core.resources import samples_dir
+from smartcity.ingest.decode.rows import BatchDecoder
+from smartcity.ingest.sink.landing import process_batch
+from smartcity.proto import Alert
+from smartcity.proto.codec import ALERT
+from smartcity.storage.commit import Committer
+from smartcity.storage.datasets import ALERTS
+from smartcity.storage.formats import get_format
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "data" / "samples"
+SAMPLES = samples_dir()
 DAY = "2026-03-10"
 T0 = int(datetime(2026, 3, 10, tzinfo=UTC).timestamp() * 1000)
 MINUTE = 60_000

@@ -12,11 +12,11 @@ import polars as pl
 import pytest
 from PIL import Image
 
-from analysis.marts import MARTS, compute_mart
-from flows.cli.main import main
-from flows.report import ReportError, build_report, report_path
-from flows.report.data import gather
-from storage.marts import mart_dates, read_mart, write_mart
+from smartcity.analysis.marts import MARTS, compute_mart
+from smartcity.cli.main import main
+from smartcity.report import ReportError, build_report, report_path
+from smartcity.report.data import gather
+from smartcity.storage.marts import mart_dates, read_mart, write_mart
 from tests.report.helpers import DAY, copy_samples
 from tests.report.pages import PNG_SIGNATURE, SECTION_IDS, external_references, parse_report, png_bytes
 
@@ -185,7 +185,7 @@ def test_a_date_that_is_not_a_date_is_a_report_error(sample_lake: Path) -> None:
 
 
 def test_cli_no_data_exits_1_with_one_line(sample_lake: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "flows.cli.main", "report", "--date", "2026-03-11", "--lake",
+    done = subprocess.run([sys.executable, "-m", "smartcity.cli.main", "report", "--date", "2026-03-11", "--lake",
                            str(sample_lake)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stdout == ""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from analysis.air import AQI_CATEGORIES
+from smartcity.analysis.air import AQI_CATEGORIES
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 WIDTH, HEIGHT = 1280, 4000

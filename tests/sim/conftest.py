@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest.sim import City, SimEvent, default_city, simulate
+from smartcity.simulator import City, SimEvent, default_city, simulate
 
 # Tuesday 11 March 2025, 07:00-09:00 in Zurich (UTC+1): the weekday morning peak
 PEAK_START = datetime(2025, 3, 11, 6, 0, tzinfo=UTC)

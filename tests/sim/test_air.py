@@ -9,9 +9,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from ingest.sim import City, SimConfig, air_history, simulate
-from ingest.sim.air import COLUMNS
-from proto import AirQualityReading
+from smartcity.proto import AirQualityReading
+from smartcity.simulator import City, SimConfig, air_history, simulate
+from smartcity.simulator.air import COLUMNS
 
 SEED = 5
 MONTH_START = datetime(2025, 1, 6, tzinfo=UTC)  # a Monday

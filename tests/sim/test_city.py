@@ -6,16 +6,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest.sim import City, default_city, generate_city, load_city, write_city
-from ingest.sim.cityio import DEFAULT_CITY_DIR
-from ingest.sim.geometry import city_geometries
-from ingest.sim.model import POLLUTANTS, SITE_TYPES
-from ingest.sim.timetable import build_blocks, route_headways, route_trips, service_day
+from smartcity.core.resources import city_dir
+from smartcity.simulator import City, default_city, generate_city, load_city, write_city
+from smartcity.simulator.geometry import city_geometries
+from smartcity.simulator.model import POLLUTANTS, SITE_TYPES
+from smartcity.simulator.timetable import build_blocks, route_headways, route_trips, service_day
 
 
 def test_default_city_is_read_from_the_repository_data_folder() -> None:
-    assert Path(__file__).resolve().parents[2] / "data" / "city" == DEFAULT_CITY_DIR
-    assert (DEFAULT_CITY_DIR / "stops.csv").exists()
+    assert Path(__file__).resolve().parents[2] / "data" / "city" == city_dir()
+    assert (city_dir() / "stops.csv").exists()
 
 
 def test_default_city_has_the_documented_size(city: City) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, datetime, timedelta
 
-from ingest.sim import City, CrowdingEpisode, DelayEpisode, PollutionEpisode, SimConfig, simulate
+from smartcity.simulator import City, CrowdingEpisode, DelayEpisode, PollutionEpisode, SimConfig, simulate
 
 START = datetime(2025, 3, 11, 9, 0, tzinfo=UTC)  # 10:00 local, off-peak
 SEED = 3

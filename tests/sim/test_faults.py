@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from ingest.sim import City, SimEvent, inject_faults, simulate, to_records
-from ingest.sim.faults import FAR_FUTURE_MS, YEAR_2000_MS
-from ingest.sim.records import CODECS, TOPICS
-from proto.errors import DecodeError
+from smartcity.core.errors import DecodeError
+from smartcity.simulator import City, SimEvent, inject_faults, simulate, to_records
+from smartcity.simulator.faults import FAR_FUTURE_MS, YEAR_2000_MS
+from smartcity.simulator.records import CODECS, TOPICS
 
 from .conftest import PEAK_START
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.sim import City, SimEvent, read_file, simulate, write_stream
-from ingest.sim.files import encode_varint, read_delimited, read_varint
-from ingest.sim.records import CODECS
+from smartcity.simulator import City, SimEvent, read_file, simulate, write_stream
+from smartcity.simulator.files import encode_varint, read_delimited, read_varint
+from smartcity.simulator.records import CODECS
 
 from .conftest import PEAK_START
 

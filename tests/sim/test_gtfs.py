@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.sim import City, import_gtfs, load_city, simulate, write_city
-from ingest.sim.model import format_gtfs_time
+from smartcity.simulator import City, import_gtfs, load_city, simulate, write_city
+from smartcity.simulator.model import format_gtfs_time
 
 STOPS = """stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station
 N1,North End,47.4000,8.5400,0,

@@ -7,8 +7,8 @@ import statistics
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from ingest.sim import City, SimEvent, simulate
-from proto import OccupancyStatus, StationEventKind
+from smartcity.proto import OccupancyStatus, StationEventKind
+from smartcity.simulator import City, SimEvent, simulate
 
 from .conftest import SEED
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.sim import City, SimConfig, SimEvent, merge_by_time, simulate
-from ingest.sim.occupancy import occupancy_status
-from ingest.sim.transit import TransitEngine
-from proto import BusTelemetry, OccupancyStatus
+from smartcity.proto import BusTelemetry, OccupancyStatus
+from smartcity.simulator import City, SimConfig, SimEvent, merge_by_time, simulate
+from smartcity.simulator.occupancy import occupancy_status
+from smartcity.simulator.transit import TransitEngine
 
 from .conftest import PEAK_START
 

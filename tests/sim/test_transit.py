@@ -6,11 +6,11 @@ import itertools
 from collections import defaultdict
 from datetime import timedelta
 
-from ingest.sim import City, SimConfig, SimEvent, simulate
-from ingest.sim.geometry import city_geometries
-from ingest.sim.model import haversine_m
-from ingest.sim.occupancy import occupancy_percentage, occupancy_status
-from proto import StationEventKind, VehicleStopStatus
+from smartcity.proto import StationEventKind, VehicleStopStatus
+from smartcity.simulator import City, SimConfig, SimEvent, simulate
+from smartcity.simulator.geometry import city_geometries
+from smartcity.simulator.model import haversine_m
+from smartcity.simulator.occupancy import occupancy_percentage, occupancy_status
 
 from .conftest import PEAK_START, SEED
 

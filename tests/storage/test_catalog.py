@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli.samples_cmd import SAMPLES
-from storage.catalog import catalog_path, connect, refresh_catalog
-from storage.scan import read_table
+from smartcity.core.resources import samples_dir
+from smartcity.storage.catalog import catalog_path, connect, refresh_catalog
+from smartcity.storage.scan import read_table
+
+SAMPLES = samples_dir()
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +21,10 @@ def lakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A 40-minute simulated lake in each format."""
     from datetime import UTC, datetime, timedelta
 
-    from ingest.sim import default_city, simulate
-    from ingest.sim.config import to_ms
-    from ingest.sim.to_lake import events_to_lake
-    from storage.settings import LakeSettings
+    from smartcity.simulator import default_city, simulate
+    from smartcity.simulator.config import to_ms
+    from smartcity.simulator.to_lake import events_to_lake
+    from smartcity.storage.settings import LakeSettings
 
     start = datetime(2026, 3, 10, 7, 40, tzinfo=UTC)
     out = {}
@@ -80,7 +82,7 @@ def test_mart_views_appear_after_marts_are_written(tmp_path: Path) -> None:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flows.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "smartcity.cli.main", *args], capture_output=True, text=True,
                           timeout=120)
 
 

@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.decode.rows import BatchDecoder
-from ingest.sink.landing import process_batch
-from proto import BusTelemetry
-from proto.codec import BUS
-from storage.commit import Committer
-from storage.compact import compact
-from storage.datasets import BUS_TELEMETRY
-from storage.formats import get_format
-from storage.layout import data_files
-from storage.scan import read_table
+from smartcity.ingest.decode.rows import BatchDecoder
+from smartcity.ingest.sink.landing import process_batch
+from smartcity.proto import BusTelemetry
+from smartcity.proto.codec import BUS
+from smartcity.storage.commit import Committer
+from smartcity.storage.compact import compact
+from smartcity.storage.datasets import BUS_TELEMETRY
+from smartcity.storage.formats import get_format
+from smartcity.storage.layout import data_files
+from smartcity.storage.scan import read_table
 
 T0 = 1_764_000_000_000  # 16:00 UTC
 

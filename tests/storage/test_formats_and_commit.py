@@ -10,15 +10,15 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from ingest.decode.rows import BatchDecoder
-from ingest.sink.landing import lake_rows, process_batch, split_by_hour
-from proto import AirQualityReading, BusTelemetry
-from proto.codec import AIR, BUS
-from storage.commit import Committer, read_landed_offset, staging_dir
-from storage.datasets import AIR_READINGS, BUS_TELEMETRY, DATASETS
-from storage.formats import FORMATS, get_format
-from storage.layout import UnsafePathError, data_files, file_name, inside, parse_file_name, partition_dir
-from storage.scan import read_table
+from smartcity.ingest.decode.rows import BatchDecoder
+from smartcity.ingest.sink.landing import lake_rows, process_batch, split_by_hour
+from smartcity.proto import AirQualityReading, BusTelemetry
+from smartcity.proto.codec import AIR, BUS
+from smartcity.storage.commit import Committer, read_landed_offset, staging_dir
+from smartcity.storage.datasets import AIR_READINGS, BUS_TELEMETRY, DATASETS
+from smartcity.storage.formats import FORMATS, get_format
+from smartcity.storage.layout import UnsafePathError, data_files, file_name, inside, parse_file_name, partition_dir
+from smartcity.storage.scan import read_table
 
 T0 = 1_764_000_000_000  # 2025-11-24T16:00:00Z
 

@@ -1,0 +1,207 @@
+"""``smartcity simulate``: the city simulator, into Kafka, the lake or files."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from smartcity.cli.common import err, kafka_flags, kafka_options, lake_option, out, settings_for
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, None: 1}
+
+
+class DurationType(click.ParamType):
+    """``90s``, ``15m``, ``2h``, ``1d`` (seconds when no unit)."""
+
+    name = "duration"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        m = _DURATION.match(str(value))
+        if not m or float(m.group(1)) <= 0:
+            self.fail(f"{value!r} is not a duration like 90s, 15m, 2h or 1d", param, ctx)
+        return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+
+
+class InstantType(click.ParamType):
+    """An ISO-8601 date or date-time; without a zone it is UTC."""
+
+    name = "iso-time"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO-8601 time like 2026-03-10T06:00 or 2026-03-10", param, ctx)
+        return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+DURATION = DurationType()
+INSTANT = InstantType()
+
+
+def _domains(value: str) -> tuple[str, ...]:
+    items = tuple(d.strip() for d in value.split(",") if d.strip())
+    bad = [d for d in items if d not in ("bus", "air", "station")]
+    if bad or not items:
+        raise click.BadParameter(f"{value!r}: use a comma-separated subset of bus,air,station",
+                                 param_hint="'--domains'")
+    return items
+
+
+@click.command()
+@click.option("--to", "target", type=click.Choice(["kafka", "lake", "files"]), default="kafka", show_default=True,
+              help="Where the events go.")
+@click.option("--domains", default="bus,air,station", show_default=True, help="Comma-separated: bus,air,station.")
+@click.option("--start", type=INSTANT, help="Event time of the first event (ISO-8601, UTC unless zoned) "
+                                             "[default: today 06:00 UTC].")
+@click.option("--duration", type=DURATION, default="2h", show_default=True, help="Event-time span: 90s, 15m, 2h, 1d.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same messages, byte for byte.")
+@click.option("--speed", type=click.FloatRange(min=0.001), help="Pace to X times real time [default: as fast as "
+                                                                  "possible].")
+@click.option("--rate", type=click.FloatRange(min=1), help="At most N messages per second.")
+@click.option("--max-messages", type=click.IntRange(min=1), help="Stop after N messages.")
+@click.option("--scale", type=click.FloatRange(min=0.05, max=50), help="Generate a city of this scale instead of "
+                                                                       "the default city (8 = ~500 buses).")
+@click.option("--city", "city_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="City model folder (data/city layout) or a GTFS feed folder.")
+@click.option("--encoding", type=click.Choice(["protobuf", "json"]), help="Kafka and files encoding "
+                                                                          "[default: settings, protobuf].")
+@click.option("--bus-interval", type=click.FloatRange(min=0.1), help="Seconds between a bus's readings [5].")
+@click.option("--air-interval", type=click.FloatRange(min=1), help="Seconds between a sensor's readings [60].")
+@click.option("--malformed", type=click.FloatRange(0, 1), default=0.0, help="Share of malformed messages (kafka, "
+                                                                           "files).")
+@click.option("--duplicates", type=click.FloatRange(0, 1), default=0.0, help="Share of duplicated messages.")
+@click.option("--late", type=click.FloatRange(0, 1), default=0.0, help="Share of messages sent late.")
+@click.option("--late-by", type=DURATION, default="10m", show_default=True, help="How late the late ones are.")
+@click.option("--output", type=click.Path(path_type=Path, file_okay=False), default=Path("sim-out"),
+              show_default=True, help="Folder for --to files.")
+@click.option("--files-format", type=click.Choice(["ndjson", "protobuf"]), default="ndjson", show_default=True,
+              help="NDJSON or length-delimited Protobuf for --to files.")
+@kafka_options
+@lake_option
+@click.pass_context
+def simulate(ctx: click.Context, target: str, domains: str, start: datetime | None, duration: timedelta, seed: int,
+             speed: float | None, rate: float | None, max_messages: int | None, scale: float | None,
+             city_dir: Path | None, encoding: str | None, bus_interval: float | None, air_interval: float | None,
+             malformed: float, duplicates: float, late: float, late_by: timedelta, output: Path, files_format: str,
+             bootstrap_servers: str | None, kafka_properties: tuple[str, ...], lake: Path | None) -> None:
+    """Simulate the city's buses, air sensors and stations: rush hours, bunching, crowding,
+    hotspots and trends, deterministic per seed.
+
+    \b
+    Example:
+      smartcity simulate --to kafka --duration 2h --seed 7
+      smartcity simulate --to lake --lake ./lake --start 2026-03-10 --duration 1d
+      smartcity simulate --to files --domains bus --duration 15m --malformed 0.01 --duplicates 0.01
+    """
+    from smartcity.simulator import SimConfig
+    from smartcity.simulator import simulate as run_simulation
+    from smartcity.simulator.config import to_ms
+
+    wanted = _domains(domains)
+    settings = settings_for(ctx, kafka={**kafka_flags(bootstrap_servers, kafka_properties), "encoding": encoding},
+                            lake={"path": lake})
+    if start is None:
+        today = datetime.now(UTC).date()
+        start = datetime(today.year, today.month, today.day, 6, tzinfo=UTC)
+    city = _city(city_dir, scale, seed)
+    cfg_kwargs = {}
+    if bus_interval:
+        cfg_kwargs["bus_interval_s"] = bus_interval
+    if air_interval:
+        cfg_kwargs["air_interval_s"] = air_interval
+    events = run_simulation(city, start, duration, seed, wanted, SimConfig(**cfg_kwargs))
+    if max_messages is not None and target == "lake":
+        import itertools
+
+        events = itertools.islice(events, max_messages)
+    start_ms = to_ms(start)
+    total_s = duration.total_seconds()
+    faults = None
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True) as progress:
+        task = progress.add_task(f"simulate to {target}", total=total_s, info="")
+
+        def advance(event_time_ms: int, info: str) -> None:
+            progress.update(task, completed=max(0.0, (event_time_ms - start_ms) / 1000), info=info)
+
+        if target == "lake":
+            from smartcity.simulator.to_lake import events_to_lake
+
+            counter = {"n": 0}
+
+            def on_event(ev) -> None:
+                counter["n"] += 1
+                if counter["n"] % 20_000 == 0:
+                    advance(ev.event_time_ms, f"{counter['n']:,} events")
+
+            stats = events_to_lake(events, settings.lake, start_ms, on_event=on_event)
+            summary = {"events": f"{counter['n']:,}", "lake": str(settings.lake.root),
+                       **{f"rows {k}": f"{v:,}" for k, v in stats.rows.items()}, "files": f"{stats.files:,}"}
+        else:
+            from smartcity.simulator import inject_faults, to_records
+
+            topics = {d: settings.kafka.topic(d) for d in ("bus", "air", "station")}
+            encoding = settings.kafka.encoding
+            if target == "files":
+                encoding = "json" if files_format == "ndjson" else "protobuf"
+            records = to_records(events, encoding, topics=topics)  # type: ignore[arg-type]
+            if malformed or duplicates or late:
+                faults = inject_faults(records, seed=seed, malformed=malformed, duplicates=duplicates, late=late,
+                                       late_by=late_by)
+                records = faults
+            if target == "kafka":
+                from smartcity.ingest.producer import produce_records
+
+                stats_k = produce_records(
+                    settings.kafka, records, speed=speed, rate=rate, max_messages=max_messages,
+                    on_progress=lambda st, t: advance(t, f"{st.produced:,} sent, {st.failed:,} failed"))
+                summary = {"produced": f"{stats_k.produced:,}", "delivered": f"{stats_k.delivered:,}",
+                           "failed": f"{stats_k.failed:,}", "seconds": f"{stats_k.seconds:.1f}",
+                           "msgs/s": f"{stats_k.rate:,.0f}"}
+                for error, count in stats_k.errors.items():
+                    err.print(f"[red]{count:,} failed: {error}[/red]")
+            else:
+                import itertools
+
+                from smartcity.simulator.files import write_records
+
+                if max_messages is not None:
+                    records = itertools.islice(records, max_messages)
+                written = write_records(records, output, files_format,  # type: ignore[arg-type]
+                                        {t: d for d, t in topics.items()})
+                summary = {name: f"{w.messages:,} messages in {w.path}" for name, w in written.items()}
+    if faults is not None:
+        c = faults.counts
+        summary.update({"malformed injected": f"{c.malformed:,} ({c.corrupt} corrupt, {c.schema} schema, "
+                                              f"{c.impossible} impossible)",
+                        "duplicates injected": f"{c.duplicates:,}", "late injected": f"{c.late:,}"})
+    table = Table(show_header=False, title=f"simulate {','.join(wanted)} from {start.isoformat()} for {duration}")
+    for k, v in summary.items():
+        table.add_row(k, v)
+    out.print(table)
+    if target == "kafka" and summary.get("failed") not in ("0", None):
+        raise SystemExit(1)
+
+
+def _city(city_dir: Path | None, scale: float | None, seed: int):
+    from smartcity.simulator import default_city, generate_city, import_gtfs, load_city
+
+    if city_dir is not None:
+        if (city_dir / "stop_times.txt").exists():
+            return import_gtfs(city_dir, seed=seed)
+        return load_city(city_dir)
+    if scale is not None:
+        return generate_city(scale, seed)
+    return default_city()
+
