@@ -117,5 +117,6 @@ def test_serve_registers_schedules_and_a_triggered_run_writes_marts(prefect_api:
         assert {"bus-operations-summary", "bus-operations-marts"} <= asyncio.run(artifacts())
         api.__exit__(None, None, None)
     finally:
-        os.killpg(serve.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(serve.pid, signal.SIGTERM)
         serve.wait(30)
