@@ -119,7 +119,8 @@ def _sink(bootstrap: str, prefix: str, group: str, lake: str, fmt: str = "parque
         # A member closing while another leaves can be handed the other's partitions during close(); the
         # sink's assignment callback then fails to read committed offsets and close() raises, after every
         # batch has been landed and committed. Count the run; the parent checks the rows in the lake.
-        if "Failed to get committed offsets" not in str(exc) or sink._writer_error is not None:
+        landing_failed = sink.writer is not None and sink.writer.error is not None
+        if "Failed to get committed offsets" not in str(exc) or landing_failed:
             raise
         stats = sink.stats
         ended = time.monotonic()
@@ -133,8 +134,8 @@ def _mart(engine: str, mart: str, lake: str, day: str, out: str) -> dict[str, An
     import polars as pl
 
     if engine == "pandas":
-        from smartcity.bench import baseline_pandas
         from smartcity.analysis.marts import MARTS
+        from smartcity.bench import baseline_pandas
 
         compute = baseline_pandas.compute
     else:

@@ -11,6 +11,7 @@ from functools import cache
 from confluent_kafka import Producer
 
 from smartcity.ingest.kafka.config import producer_config
+from smartcity.ingest.kafka.member import produce
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.proto.codec import BUS, Encoding
 
@@ -36,16 +37,10 @@ def fill_topic(settings: KafkaSettings, topic: str, n: int, encoding: Encoding =
     pairs = bus_values(encoding)
     headers = BUS.headers(encoding)
     producer = Producer(producer_config(settings, **{"linger.ms": 50}))
-    produce, poll = producer.produce, producer.poll
     began = time.perf_counter()
     for i in range(n):
         key, value = pairs[i % len(pairs)]
-        while True:
-            try:
-                produce(topic, value, key, headers=headers)
-                break
-            except BufferError:
-                poll(0.05)
+        produce(producer, topic, value, key, headers=headers)
         if i % 100_000 == 0 and on_progress is not None:
             on_progress(i)
     producer.flush(300)

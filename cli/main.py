@@ -7,7 +7,6 @@ and light commands start fast.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -24,7 +23,6 @@ COMMANDS: dict[str, str] = {
     "compact": "smartcity.cli.compact_cmd:compact",
     "config": "smartcity.cli.config_cmds:config",
     "demo": "smartcity.cli.demo_cmd:demo",
-    "flow": "smartcity.cli.flow_cmd:flow",
     "health": "smartcity.cli.health_cmd:health",
     "ingest": "smartcity.cli.ingest_cmd:ingest",
     "kafka": "smartcity.cli.kafka_cmds:kafka",
@@ -37,17 +35,13 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def _available(spec: str) -> bool:
-    return importlib.util.find_spec(spec.split(":")[0]) is not None
-
-
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, spec in COMMANDS.items() if _available(spec))
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         spec = COMMANDS.get(cmd_name)
-        if spec is None or not _available(spec):
+        if spec is None:
             return None
         module, attr = spec.split(":")
         return getattr(importlib.import_module(module), attr)

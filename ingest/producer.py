@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import KafkaError, Producer
 
 from smartcity.ingest.kafka.config import producer_config
+from smartcity.ingest.kafka.member import produce
 from smartcity.ingest.kafka.settings import KafkaSettings
 
 Record = tuple[str, bytes, bytes, list[tuple[str, bytes]], int]
@@ -68,18 +69,13 @@ def produce_records(settings: KafkaSettings, records: Iterable[Record], *, speed
     producer = Producer(conf)
     pacer = Pacer(speed, rate) if (speed or rate) else None
     began = time.monotonic()
-    produce, poll = producer.produce, producer.poll
+    poll = producer.poll
     for topic, key, value, headers, event_time_ms in records:
         if max_messages is not None and stats.produced >= max_messages:
             break
         if pacer is not None:
             pacer.wait(event_time_ms, poll)
-        while True:
-            try:
-                produce(topic, value, key, headers=headers)
-                break
-            except BufferError:
-                poll(0.05)
+        produce(producer, topic, value, key, headers=headers)
         stats.produced += 1
         stats.bytes += len(value)
         if stats.produced % progress_every == 0:

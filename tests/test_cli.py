@@ -9,7 +9,7 @@ import sys
 import click
 import pytest
 
-from smartcity.cli.main import cli, main
+from smartcity.cli.main import COMMANDS, cli, main
 
 
 def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -32,6 +32,14 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...], capsys: p
     assert "Example:" in text
     example = text.split("Example:", 1)[1]
     assert "smartcity" in example
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_listed_command_imports(name: str) -> None:
+    """A listed command whose module is missing or broken fails here, not at a user's prompt."""
+    command = cli.get_command(click.Context(cli), name)
+    assert isinstance(command, click.Command)
+    assert command.name == name
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

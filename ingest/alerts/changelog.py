@@ -39,6 +39,22 @@ def changelog_key(group: str, kind: str, partition: int, entity: str) -> bytes:
     return json.dumps([group, kind, partition, entity], separators=(",", ":")).encode()
 
 
+class ChangelogKeys:
+    """:func:`changelog_key` of one group, remembered (up to ``limit`` keys) for the hot path."""
+
+    def __init__(self, group: str, limit: int = 1_000_000) -> None:
+        self.group, self.limit = group, limit
+        self._keys: dict[tuple[str, int, str], bytes] = {}
+
+    def __call__(self, kind: str, partition: int, entity: str) -> bytes:
+        key = self._keys.get((kind, partition, entity))
+        if key is None:
+            if len(self._keys) >= self.limit:
+                self._keys.clear()
+            key = self._keys[(kind, partition, entity)] = changelog_key(self.group, kind, partition, entity)
+        return key
+
+
 def group_records(group: str, records: Iterable[tuple[bytes, bytes | None]],
                   ) -> dict[tuple[str, int], dict[str, bytes]]:
     """Latest value per key of ``group``, by (kind, partition); a tombstone drops the key."""

@@ -39,21 +39,22 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import pyarrow.compute as pc
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
 from smartcity.core.errors import AlertsError
-from smartcity.ingest.alerts.changelog import changelog_key, ensure_changelog, read_state, topic_partitions
+from smartcity.ingest.alerts.changelog import ChangelogKeys, ensure_changelog, topic_partitions
 from smartcity.ingest.alerts.engine import AlertEngine, Output, sane_rows
 from smartcity.ingest.alerts.metrics import AlertMetrics
+from smartcity.ingest.alerts.reporting import AlertStats, EngineReporter, count_committed
+from smartcity.ingest.alerts.restore import Restorer
 from smartcity.ingest.alerts.settings import AlertSettings
+from smartcity.ingest.alerts.transactions import Transaction, transactional_producer
 from smartcity.ingest.decode.rows import BatchDecoder
 from smartcity.ingest.health import Heartbeat
 from smartcity.ingest.kafka.admin import create_topics
-from smartcity.ingest.kafka.config import consumer_config, producer_config
+from smartcity.ingest.kafka.member import AssignmentClock, check_error, fmt_partitions, member_config, produce
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.proto import Alert
 from smartcity.proto.codec import ALERT, BUS_WINDOW
@@ -62,28 +63,9 @@ from smartcity.storage.datasets import AIR_READINGS, BUS_TELEMETRY, STATION_EVEN
 log = logging.getLogger("smartcity.alerts")
 
 DATASETS: dict[str, Dataset] = {"bus": BUS_TELEMETRY, "air": AIR_READINGS, "station": STATION_EVENTS}
-TXN_TIMEOUT_S = 30.0
-ASSIGN_TIMEOUT_S = 90.0
 BATCH = 20_000
-KEY_CACHE = 1_000_000
 GC_THRESHOLD = 50_000
 POLL_S = 0.02  # consume() waits this long unless BATCH messages arrive sooner
-LATE_LOG_EVERY_S = 5.0
-RETRY_CODES = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
-               KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT}
-
-
-@dataclass
-class AlertStats:
-    consumed: int = 0
-    invalid: int = 0
-    alerts: int = 0
-    windows: int = 0
-    transactions: int = 0
-    aborts: int = 0
-    restored_partitions: int = 0
-    seconds: float = 0.0
-    by_state: dict[str, int] = field(default_factory=dict)
 
 
 class AlertDaemon:
@@ -105,20 +87,19 @@ class AlertDaemon:
         self.engine = AlertEngine(settings)
         self.metrics = AlertMetrics()
         self.stats = AlertStats()
-        self.changelog_partitions = 0
+        self.restorer = Restorer(kafka, self.changelog, settings.group, self.inputs, self.engine)
         self._stop = threading.Event()
         self._failed = False
         self._assigned: set[tuple[str, int]] = set()
-        self._assigned_once = False
+        self._clock = AssignmentClock(self.inputs, AlertsError)
         self._offsets: dict[tuple[str, int], int] = {}
         self._txn_alerts: list[Alert] = []
         self._txn_windows = 0
-        self._keys: dict[tuple[str, int, str], bytes] = {}
+        self._keys = ChangelogKeys(settings.group)
         self._pending: list[Output] = []
-        self._txn_open = False
+        self._txn: Transaction | None = None
         self._first_pending: float | None = None
-        self._late_seen = dict(self.engine.stats.late)
-        self._late_logged_at = 0.0
+        self.reporter = EngineReporter(self.engine, self.metrics, settings.grace)
         self.consumer: Consumer | None = None
         self.producer: Producer | None = None
 
@@ -135,33 +116,13 @@ class AlertDaemon:
         if s.metrics_port is not None:
             self.metrics.serve(s.metrics_port)
         member = s.instance_id or uuid.uuid4().hex[:12]
-        self.producer = Producer(producer_config(self.kafka, **{
-            "transactional.id": f"{s.group}.{member}",
-            "transaction.timeout.ms": 10_000,
-            "linger.ms": 2,
-            "compression.type": "lz4",  # cheaper than zstd for the broker, which must read compacted batches
-            "retry.backoff.ms": 10,
-            "retry.backoff.max.ms": 20,
-        }))
-        try:
-            self.producer.init_transactions(TXN_TIMEOUT_S)
-        except KafkaException as exc:
-            raise AlertsError(f"cannot start transactions: {exc.args[0].str()}") from None
-        extra: dict[str, Any] = {
-            "partition.assignment.strategy": "cooperative-sticky",
-            "isolation.level": "read_committed",
-            "session.timeout.ms": 10_000,
-            "heartbeat.interval.ms": 2_000,
-            "queued.min.messages": 200_000,
-            "queued.max.messages.kbytes": 65_536,
-            "fetch.wait.max.ms": 5,
-        }
-        if s.instance_id:
-            extra["group.instance.id"] = s.instance_id
-        if s.metrics_port is not None:
-            extra["statistics.interval.ms"] = 5000
-            extra["stats_cb"] = self.metrics.on_stats
-        self.consumer = Consumer(consumer_config(self.kafka, s.group, **extra))
+        self.producer = transactional_producer(self.kafka, f"{s.group}.{member}")
+        self._txn = Transaction(self.producer)
+        self.consumer = Consumer(member_config(
+            self.kafka, s.group, instance_id=s.instance_id,
+            metrics=self.metrics if s.metrics_port is not None else None,
+            **{"isolation.level": "read_committed", "queued.min.messages": 200_000,
+               "queued.max.messages.kbytes": 65_536, "fetch.wait.max.ms": 5}))
         self.consumer.subscribe(list(self.inputs), on_assign=self._on_assign, on_revoke=self._on_revoke,
                                 on_lost=self._on_lost)
         # Full garbage collections scan every object the imported libraries hold, for tens of ms each time;
@@ -187,7 +148,7 @@ class AlertDaemon:
             finally:
                 gc.set_threshold(*thresholds)
                 gc.unfreeze()
-                if self._txn_open:
+                if self._txn is not None and self._txn.open:
                     self._abort()
         self.stats.seconds = time.monotonic() - began
         log.info("alerts stopped", extra={"consumed": self.stats.consumed, "alerts": self.stats.alerts,
@@ -198,11 +159,11 @@ class AlertDaemon:
         create_topics(self.kafka, list(self.out_topics.values()))
         counts = topic_partitions(self.kafka, self.inputs)
         widest = max([self.kafka.partitions, *counts.values()])
-        self.changelog_partitions = ensure_changelog(self.kafka, self.changelog, widest)
+        have = self.restorer.changelog_partitions = ensure_changelog(self.kafka, self.changelog, widest)
         for topic, n in counts.items():
-            if n > self.changelog_partitions:
+            if n > have:
                 raise AlertsError(f"{topic} has {n} partitions but the changelog {self.changelog} only "
-                                  f"{self.changelog_partitions}; give the changelog at least {n}")
+                                  f"{have}; give the changelog at least {n}")
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -227,16 +188,14 @@ class AlertDaemon:
                 self._produce_pending()
             if self._first_pending is not None and now - self._first_pending >= interval:
                 self._commit()
-            self._report(now)
+            self.reporter.report(now)
             if self.heartbeat is not None:
                 self.heartbeat.beat()
             if self.max_seconds is not None and now - began >= self.max_seconds:
                 return
             if self.until_idle is not None:
-                if not self._assigned_once:
-                    if now - began > ASSIGN_TIMEOUT_S:
-                        raise AlertsError(f"no partitions of {', '.join(self.inputs)} were assigned within "
-                                          f"{ASSIGN_TIMEOUT_S:.0f} s (do the topics exist?)")
+                if not self._clock.assigned:
+                    self._clock.check(now)
                     last_message = now
                 elif now - last_message >= self.until_idle:
                     return
@@ -244,8 +203,8 @@ class AlertDaemon:
     def _process(self, msgs: list[Message], now: float) -> list[Output]:
         by_topic: dict[str, list[Message]] = {}
         for m in msgs:
-            if m.error() is not None:
-                self._on_error(m.error())
+            if (err := m.error()) is not None:
+                check_error(err, AlertsError)
                 continue
             group = by_topic.get(m.topic())
             if group is None:
@@ -275,73 +234,43 @@ class AlertDaemon:
             out += self.engine.process(kind, table, partitions, now)
         return out
 
-    def _on_error(self, err: KafkaError) -> None:
-        if err.fatal():
-            raise AlertsError(f"fatal Kafka error: {err.str()}")
-        log.warning("kafka: %s", err.str())
-
     def _produce_pending(self) -> None:
         assert self.producer is not None
         if not self._pending:
             return
-        self._begin()
+        assert self._txn is not None
+        self._txn.begin()
         encoding = self.kafka.encoding
         for out in self._pending:
             value = self.codecs[out.topic_kind].encode(out.message, encoding)
-            self._produce(self.out_topics[out.topic_kind], out.key.encode(), value, self.headers[out.topic_kind])
+            produce(self.producer, self.out_topics[out.topic_kind], value, out.key.encode(),
+                    headers=self.headers[out.topic_kind])
             if out.topic_kind == "alerts":
                 self._txn_alerts.append(out.message)  # type: ignore[arg-type]
             else:
                 self._txn_windows += 1
         self._pending = []
 
-    def _produce(self, topic: str, key: bytes, value: bytes | None, headers: list | None = None,
-                 partition: int | None = None) -> None:
-        assert self.producer is not None
-        kwargs: dict[str, Any] = {"key": key, "value": value}
-        if headers:
-            kwargs["headers"] = headers
-        if partition is not None:
-            kwargs["partition"] = partition
-        while True:
-            try:
-                self.producer.produce(topic, **kwargs)
-                return
-            except BufferError:
-                self.producer.poll(0.05)
-
     # -- transactions -----------------------------------------------------------------------------
-
-    def _begin(self) -> None:
-        if not self._txn_open:
-            assert self.producer is not None
-            self.producer.begin_transaction()
-            self._txn_open = True
 
     def _commit(self) -> None:
         """Changelog records of the touched state, the consumed offsets, commit; rewind on failure."""
-        assert self.producer is not None and self.consumer is not None
+        assert self._txn is not None and self.producer is not None and self.consumer is not None
         self._produce_pending()
         state = self.engine.dump_dirty()
-        if not (self._txn_open or state or self._offsets):
+        if not (self._txn.open or state or self._offsets):
             self._first_pending = None
             return
         began = time.monotonic()
         try:
-            self._begin()
-            keys = self._keys
+            self._txn.begin()
             for kind, partition, entity, value in state:
-                key = keys.get((kind, partition, entity))
-                if key is None:
-                    key = keys[(kind, partition, entity)] = changelog_key(self.settings.group, kind, partition, entity)
-                    if len(keys) > KEY_CACHE:
-                        keys.clear()
-                self._produce(self.changelog, key, value, partition=partition)
+                produce(self.producer, self.changelog, value, self._keys(kind, partition, entity),
+                        partition=partition)
             if self._offsets:
                 offsets = [TopicPartition(t, p, o) for (t, p), o in self._offsets.items()]
-                self.producer.send_offsets_to_transaction(offsets, self.consumer.consumer_group_metadata(),
-                                                          TXN_TIMEOUT_S)
-            self._commit_transaction()
+                self._txn.send_offsets(offsets, self.consumer.consumer_group_metadata())
+            self._txn.commit()
         except KafkaException as exc:
             err = exc.args[0]
             if err.fatal() or not err.txn_requires_abort():
@@ -350,45 +279,18 @@ class AlertDaemon:
             self._abort()
             self._rewind()
             return
-        self._txn_open = False
         self._first_pending = None
         self._offsets.clear()
-        self.stats.transactions += 1
-        self.metrics.transactions.inc()
-        self.metrics.changelog_records.inc(len(state))
-        self.metrics.commit_seconds.observe(time.monotonic() - began)
-        self.metrics.last_commit.set_to_current_time()
         alerts, self._txn_alerts = self._txn_alerts, []
-        self.stats.windows += self._txn_windows
-        self.metrics.windows.inc(self._txn_windows)
+        count_committed(self.stats, self.metrics, alerts, self._txn_windows, len(state), time.monotonic() - began)
         self._txn_windows = 0
         for alert in alerts:
-            self.stats.alerts += 1
-            name = Alert.DESCRIPTOR.fields_by_name["state"].enum_type.values_by_number[alert.state].name
-            self.stats.by_state[name] = self.stats.by_state.get(name, 0) + 1
-            kind = Alert.DESCRIPTOR.fields_by_name["kind"].enum_type.values_by_number[alert.kind].name
-            self.metrics.alerts.labels(kind, name).inc()
             if self.on_alert is not None:
                 self.on_alert(alert)
 
-    def _commit_transaction(self) -> None:
-        assert self.producer is not None
-        for attempt in range(5):
-            try:
-                self.producer.commit_transaction(TXN_TIMEOUT_S)
-                return
-            except KafkaException as exc:
-                if not exc.args[0].retriable() or attempt == 4:
-                    raise
-
     def _abort(self) -> None:
-        assert self.producer is not None
-        try:
-            self.producer.abort_transaction(TXN_TIMEOUT_S)
-        except KafkaException as exc:
-            if exc.args[0].fatal():
-                raise AlertsError(f"aborting the transaction failed: {exc.args[0].str()}") from None
-        self._txn_open = False
+        assert self._txn is not None
+        self._txn.abort()
         self._first_pending = None
         self.stats.aborts += 1
         self.metrics.aborts.inc()
@@ -408,49 +310,20 @@ class AlertDaemon:
     # -- rebalancing ------------------------------------------------------------------------------
 
     def _restore(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
-        """Committed offsets (stable), then the state of ``partitions`` from the changelog; the offsets
-        to start from."""
+        """Committed offsets and the changelog's state of ``partitions``; the offsets to start from."""
         assert self.consumer is not None
         if not partitions:
             return []
         began = time.monotonic()
-        committed = self._committed(partitions)
-        too_wide = [tp for tp in partitions if tp.partition >= self.changelog_partitions]
-        if too_wide:
-            raise AlertsError(f"{too_wide[0].topic}[{too_wide[0].partition}] has no changelog partition "
-                              f"({self.changelog} has {self.changelog_partitions})")
-        fetched = time.monotonic()
-        state = read_state(self.kafka, self.changelog, [tp.partition for tp in partitions], self.settings.group)
-        now = time.monotonic()
-        for tp in partitions:
-            kind = self.inputs[tp.topic]
-            self.engine.load_partition(kind, tp.partition, state.get((kind, tp.partition), {}), now)
+        positions = self.restorer.restore(self.consumer, partitions)
         self.stats.restored_partitions += len(partitions)
         self.metrics.restore_seconds.observe(time.monotonic() - began)
-        log.info("restored %s (%d state records) in %.2f s (offsets %.2f s, changelog %.2f s)", _fmt(partitions),
-                 sum(len(state.get((self.inputs[tp.topic], tp.partition), {})) for tp in partitions),
-                 time.monotonic() - began, fetched - began, now - fetched)
-        return [TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_BEGINNING)
-                for tp in committed]
+        return positions
 
     def _ours(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
         """Partitions of the topics this member reads. A static member that replaces one with another
         subscription inherits its assignment until the group rebalances; those are left alone."""
         return [tp for tp in partitions if tp.topic in self.inputs]
-
-    def _committed(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
-        """The group's committed offsets, retried while the coordinator moves or loads."""
-        assert self.consumer is not None
-        deadline = time.monotonic() + TXN_TIMEOUT_S
-        while True:
-            try:
-                return self.consumer.committed(partitions, timeout=TXN_TIMEOUT_S)
-            except KafkaException as exc:
-                if not exc.args[0].retriable() and exc.args[0].code() not in RETRY_CODES:
-                    raise AlertsError(f"cannot fetch committed offsets: {exc.args[0].str()}") from None
-                if time.monotonic() > deadline:
-                    raise AlertsError(f"cannot fetch committed offsets: {exc.args[0].str()}") from None
-                time.sleep(0.2)
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         partitions = self._ours(partitions)
@@ -459,8 +332,8 @@ class AlertDaemon:
             positions = self._restore(partitions)
             consumer.incremental_assign(positions)
             self._assigned.update((tp.topic, tp.partition) for tp in partitions)
-        self._assigned_once = True
-        log.info("assigned %s", _fmt(partitions))
+        self._clock.assigned = True
+        log.info("assigned %s", fmt_partitions(partitions))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         partitions = self._ours(partitions)
@@ -471,42 +344,17 @@ class AlertDaemon:
             self._assigned.discard((tp.topic, tp.partition))
             self._offsets.pop((tp.topic, tp.partition), None)
         consumer.incremental_unassign(partitions)
-        log.info("revoked %s", _fmt(partitions))
+        log.info("revoked %s", fmt_partitions(partitions))
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Partitions taken away without a hand-over: what this member did since its last commit may
         already be another's to do, so abort it and rewind the partitions it keeps."""
         partitions = self._ours(partitions)
-        if self._txn_open:
+        if self._txn is not None and self._txn.open:
             self._abort()
         for tp in partitions:
             self.engine.revoke(self.inputs[tp.topic], tp.partition)
             self._assigned.discard((tp.topic, tp.partition))
         consumer.incremental_unassign(partitions)
         self._rewind()
-        log.warning("lost %s", _fmt(partitions))
-
-    # -- reporting --------------------------------------------------------------------------------
-
-    def _report(self, now: float) -> None:
-        late = self.engine.stats.late
-        if now - self._late_logged_at >= LATE_LOG_EVERY_S or not self._late_logged_at:
-            for kind, n in late.items():
-                new = n - self._late_seen[kind]
-                if new:
-                    self.metrics.late.labels(kind).inc(new)
-                    log.warning("%d late %s events dropped (window closed, beyond the %s grace); latest: %s",
-                                new, kind, f"{self.settings.grace:g}s", self.engine.stats.last_late)
-                    self._late_seen[kind] = n
-            self._late_logged_at = now
-            for kind, mark in self.engine.watermarks(now).items():
-                if mark is not None:
-                    self.metrics.watermark.labels(kind).set(mark / 1000)
-            self.metrics.open_windows.set(self.engine.open_windows())
-            if self.engine.stats.idle_closes:
-                self.metrics.idle_closes.inc(self.engine.stats.idle_closes)
-                self.engine.stats.idle_closes = 0
-
-
-def _fmt(partitions: list[TopicPartition]) -> str:
-    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"
+        log.warning("lost %s", fmt_partitions(partitions))

@@ -11,6 +11,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, Producer
 
 from smartcity.ingest.kafka.config import consumer_config, producer_config
+from smartcity.ingest.kafka.member import produce as produce_with_retry
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.proto import BusTelemetry
 from smartcity.proto.codec import BUS
@@ -32,12 +33,7 @@ def produce(settings: KafkaSettings, topic: str, records: Iterable[tuple[bytes |
     producer = Producer(producer_config(settings))
     n = 0
     for key, value, headers in records:
-        while True:
-            try:
-                producer.produce(topic, key=key, value=value, headers=headers)
-                break
-            except BufferError:
-                producer.poll(0.1)
+        produce_with_retry(producer, topic, value, key, headers=headers)
         n += 1
     assert producer.flush(60) == 0
     return n

@@ -1,0 +1,109 @@
+"""What every long-running consumer-group member shares: its client config, Kafka error handling,
+the wait for a first assignment, and producing with back-pressure.
+
+The sink (:mod:`smartcity.ingest.sink.daemon`) and the alerts daemon
+(:mod:`smartcity.ingest.alerts.daemon`) are both built on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from confluent_kafka import KafkaError, Producer, TopicPartition
+
+from smartcity.core.errors import SmartcityError
+from smartcity.ingest.kafka.config import consumer_config
+from smartcity.ingest.kafka.settings import KafkaSettings
+
+ASSIGN_TIMEOUT_S = 90.0
+"""A bounded run that is given no partition within this long fails (the topics probably don't exist)."""
+
+log = logging.getLogger("smartcity.kafka")
+
+
+class StatsSink(Protocol):
+    def on_stats(self, stats_json: str) -> None: ...
+
+
+def member_config(kafka: KafkaSettings, group: str, *, instance_id: str | None = None,
+                  metrics: StatsSink | None = None, **extra: Any) -> dict[str, Any]:
+    """A group member's consumer config: cooperative rebalancing, a member killed with ``-9`` leaves
+    the group after 10 s (not librdkafka's default 45 s), optional static membership and statistics."""
+    conf: dict[str, Any] = {
+        "partition.assignment.strategy": "cooperative-sticky",
+        "session.timeout.ms": 10_000,
+        "heartbeat.interval.ms": 2_000,
+    }
+    if instance_id:
+        conf["group.instance.id"] = instance_id
+    if metrics is not None:
+        conf["statistics.interval.ms"] = 5000
+        conf["stats_cb"] = metrics.on_stats
+    conf.update(extra)
+    return consumer_config(kafka, group, **conf)
+
+
+def check_error(err: KafkaError, error: type[SmartcityError], *, missing_topic_fatal: bool = False) -> None:
+    """Raise ``error`` for a fatal client error (and, in bounded runs, a missing topic); log the rest."""
+    if err.fatal():
+        raise error(f"fatal Kafka error: {err.str()}")
+    if missing_topic_fatal and err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+        raise error(f"{err.str()} (create the topics with `smartcity topics create`)")
+    log.warning("kafka: %s", err.str())
+
+
+class AssignmentClock:
+    """Fails a member that waits too long for its first assignment."""
+
+    def __init__(self, topics: Iterable[str], error: type[SmartcityError],
+                 timeout_s: float = ASSIGN_TIMEOUT_S) -> None:
+        self.topics, self.error, self.timeout_s = list(topics), error, timeout_s
+        self.started = time.monotonic()
+        self.assigned = False
+
+    def check(self, now: float | None = None) -> None:
+        if self.assigned:
+            return
+        if (now if now is not None else time.monotonic()) - self.started > self.timeout_s:
+            raise self.error(f"no partitions of {', '.join(self.topics)} were assigned within "
+                             f"{self.timeout_s:.0f} s (do the topics exist?)")
+
+
+def produce(producer: Producer, topic: str, value: bytes | None, key: bytes | None = None, *,
+            headers: list[tuple[str, bytes]] | None = None, partition: int | None = None,
+            wait_s: float = 0.05) -> None:
+    """``producer.produce`` that waits (serving delivery callbacks) while the local queue is full."""
+    kwargs: dict[str, Any] = {}
+    if headers:
+        kwargs["headers"] = headers
+    if partition is not None:
+        kwargs["partition"] = partition
+    while True:
+        try:
+            producer.produce(topic, value, key, **kwargs)
+            return
+        except BufferError:
+            producer.poll(wait_s)
+
+
+def produce_all(producer: Producer, topic: str, records: Iterable[tuple[bytes | None, bytes | None]], *,
+                headers: list[tuple[str, bytes]] | None = None,
+                every: int = 100_000, on_progress: Callable[[int], None] | None = None) -> int:
+    """Produce ``(key, value)`` records with :func:`produce`; how many were produced."""
+    n = 0
+    for key, value in records:
+        produce(producer, topic, value, key, headers=headers)
+        n += 1
+        if n % every == 0:
+            producer.poll(0)
+            if on_progress is not None:
+                on_progress(n)
+    return n
+
+
+def fmt_partitions(partitions: Iterable[TopicPartition]) -> str:
+    """``topic[0], topic[3]`` for logs."""
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"

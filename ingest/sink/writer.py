@@ -1,0 +1,133 @@
+"""The sink's writer thread: lands the batches the consumer hands it, one at a time, and records
+each landed batch's next offset for the consumer to commit."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from confluent_kafka import Message
+
+from smartcity.ingest.sink.batching import TP
+from smartcity.ingest.sink.deadletter import DeadLetterWriter
+from smartcity.ingest.sink.landing import BatchResult, process_batch
+from smartcity.ingest.sink.metrics import SinkMetrics
+from smartcity.storage.commit import Committer
+from smartcity.storage.datasets import Dataset
+
+log = logging.getLogger("smartcity.ingest")
+
+
+@dataclass
+class SinkStats:
+    consumed: int = 0
+    rows: int = 0
+    files: int = 0
+    dead_letters: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    active_seconds: float = 0.0  # from the first consumed message to the end (no start-up, no group join)
+    paused_seconds: float = 0.0
+    by_dataset: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Job:
+    topic: str
+    partition: int
+    messages: list[Message]
+
+
+class Writer:
+    """Takes :class:`Job` s from a short queue (its length bounds memory) on its own thread."""
+
+    def __init__(self, topics: dict[str, Dataset], decoders: dict[str, Any], committer: Committer,
+                 dead_letters: DeadLetterWriter, metrics: SinkMetrics, stats: SinkStats,
+                 on_batch: Callable[[BatchResult, SinkStats], None] | None = None) -> None:
+        self.topics, self.decoders, self.committer = topics, decoders, committer
+        self.dead_letters, self.metrics, self.stats, self.on_batch = dead_letters, metrics, stats, on_batch
+        self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self._landed: dict[TP, int] = {}
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="sink-writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def put(self, job: Job, timeout: float) -> None:
+        """Queue ``job``; ``queue.Full`` after ``timeout`` seconds."""
+        self.jobs.put(job, timeout=timeout)
+
+    def drain(self) -> None:
+        """Wait until everything queued is landed (or failed)."""
+        self.jobs.join()
+
+    def close(self, timeout: float = 120) -> None:
+        self.jobs.put(None)
+        self._thread.join(timeout=timeout)
+
+    def take_landed(self, keys: list[TP] | None = None) -> dict[TP, int]:
+        """Next offsets of landed batches not yet committed (all, or those of ``keys``), forgotten here."""
+        with self._lock:
+            if keys is None:
+                out, self._landed = self._landed, {}
+                return out
+            return {k: self._landed.pop(k) for k in keys if k in self._landed}
+
+    def forget(self, key: TP) -> None:
+        with self._lock:
+            self._landed.pop(key, None)
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                if job is None:
+                    return
+                if self.error is None:
+                    self._land(job)
+            except BaseException as exc:  # surfaced by the consumer loop
+                log.exception("landing a batch of %s[%d] failed", job.topic if job else "?",
+                              job.partition if job else -1)
+                self.error = exc
+            finally:
+                self.jobs.task_done()
+
+    def _land(self, job: Job) -> None:
+        msgs = job.messages
+        dataset = self.topics[job.topic]
+        values = list(map(Message.value, msgs))
+        offsets = np.fromiter(map(Message.offset, msgs), np.int64, count=len(msgs))
+        with self.metrics.batch_seconds.time():
+            result = process_batch(dataset, self.decoders[job.topic], self.committer, job.topic, job.partition,
+                                   values, offsets, headers_of=lambda i: msgs[i].headers())
+            if result.dead:
+                self.dead_letters.send(msgs, result.dead, topic=job.topic, partition=job.partition,
+                                       dataset=dataset.name)
+        with self._lock:  # committed by the consumer's own thread (never while it waits on us)
+            self._landed[(job.topic, job.partition)] = int(offsets[-1]) + 1
+        self._count(job, dataset, result, offsets)
+
+    def _count(self, job: Job, dataset: Dataset, result: BatchResult, offsets: np.ndarray) -> None:
+        st = self.stats
+        st.batches += 1
+        st.rows += result.rows
+        st.files += len(result.landed)
+        st.dead_letters += len(result.dead)
+        st.by_dataset[dataset.name] = st.by_dataset.get(dataset.name, 0) + result.rows
+        self.metrics.rows.labels(dataset.name).inc(result.rows)
+        for f in result.landed:
+            self.metrics.files.labels(dataset.name).inc()
+            self.metrics.bytes.labels(dataset.name).inc(f.bytes)
+        log.info("landed batch", extra={"topic": job.topic, "partition": job.partition,
+                                        "first_offset": int(offsets[0]), "last_offset": int(offsets[-1]),
+                                        "rows": result.rows, "files": len(result.landed),
+                                        "dead_letters": len(result.dead), "seconds": round(result.seconds, 3)})
+        if self.on_batch is not None:
+            self.on_batch(result, st)

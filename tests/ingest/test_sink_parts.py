@@ -1,0 +1,57 @@
+"""The sink's pure parts, without a broker: where a partition starts, batching, dead-letter headers."""
+
+from __future__ import annotations
+
+from confluent_kafka import OFFSET_INVALID
+
+from smartcity.ingest.sink.batching import MESSAGE_OVERHEAD, PartitionBuffer, batch_limit, is_full
+from smartcity.ingest.sink.deadletter import dead_letter_headers
+from smartcity.ingest.sink.landing import DeadLetter
+from smartcity.ingest.sink.settings import IngestSettings
+from smartcity.ingest.sink.start import start_offset
+
+
+def test_nothing_landed_keeps_the_committed_offset_or_the_reset_policy() -> None:
+    assert start_offset(OFFSET_INVALID, None).offset == OFFSET_INVALID
+    s = start_offset(120, None)
+    assert (s.offset, s.commit) == (120, False)
+
+
+def test_lake_ahead_of_the_committed_offset_wins_and_is_committed() -> None:
+    s = start_offset(100, 149)  # landed 100..149, the commit of 150 was lost
+    assert (s.offset, s.commit) == (150, True)
+    assert "149" in s.reason
+    s = start_offset(OFFSET_INVALID, 9)  # landed, never committed
+    assert (s.offset, s.commit) == (10, True)
+
+
+def test_committed_offset_past_the_lake_stands() -> None:
+    s = start_offset(200, 149)  # committed by a member whose later batches are in the lake too
+    assert (s.offset, s.commit) == (200, False)
+    s = start_offset(150, 149)
+    assert (s.offset, s.commit) == (150, False)
+
+
+class _Msg(bytes):
+    """Stands in for a consumed message: only its length matters to batching."""
+
+
+def test_batch_limit_follows_bytes_when_messages_are_big() -> None:
+    ingest = IngestSettings(batch_max_rows=1000, batch_max_bytes=10_000)
+    buf = PartitionBuffer("t", 0)
+    msgs = [_Msg(b"x" * 700) for _ in range(40)]
+    buf.add(msgs, sum(map(len, msgs)) + MESSAGE_OVERHEAD * len(msgs))  # 40 kB
+    assert is_full(buf, ingest)
+    assert batch_limit(buf, ingest) == 10  # 1000 bytes per message
+    taken, size = buf.take(batch_limit(buf, ingest))
+    assert len(taken) == 10 and size == 10_000 and buf.nbytes == 30_000
+
+
+def test_dead_letter_headers_keep_the_original_and_say_why() -> None:
+    headers = dead_letter_headers([("content-type", b"application/x-protobuf")],
+                                  DeadLetter(index=3, stage="decode", reason="truncated message"),
+                                  topic="smartcity.bus.telemetry", partition=2, offset=77, dataset="bus_telemetry")
+    got = dict(headers)
+    assert headers[0] == ("content-type", b"application/x-protobuf")
+    assert got["smartcity-error"] == b"truncated message" and got["smartcity-error-stage"] == b"decode"
+    assert got["smartcity-source-offset"] == b"77" and got["smartcity-source-partition"] == b"2"
