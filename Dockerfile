@@ -1,4 +1,13 @@
 # smartcity application image: one image, the `smartcity` entrypoint, a sub-command per service.
+# Stage 1 builds the wheel from the source tree; stage 2 installs only that wheel (no source tree,
+# no editable install), exactly as a platform team would install the published package.
+FROM python:3.11-slim AS wheel
+
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY . .
+RUN pip wheel --no-deps --wheel-dir /dist .
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -11,21 +20,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SMARTCITY_LAKE=/lake \
     SMARTCITY_HEARTBEAT=/tmp/smartcity-heartbeat
 
-WORKDIR /app
-COPY pyproject.toml constraints.txt README.md ./
-COPY proto ./proto
-COPY ingest ./ingest
-COPY storage ./storage
-COPY analysis ./analysis
-COPY flows ./flows
-COPY data ./data
-COPY prefect.yaml* ./
-RUN pip install -c constraints.txt -e . \
+COPY constraints.txt /tmp/constraints.txt
+COPY --from=wheel /dist/ /tmp/dist/
+RUN pip install -c /tmp/constraints.txt /tmp/dist/*.whl \
+    && rm -rf /tmp/dist /tmp/constraints.txt \
     && useradd --uid 10001 --create-home --shell /usr/sbin/nologin smartcity \
     && mkdir -p /lake \
-    && chown -R smartcity:smartcity /lake /app
+    && chown -R smartcity:smartcity /lake
 
 USER smartcity
+WORKDIR /home/smartcity
 VOLUME ["/lake"]
 
 # The daemons (ingest, alerts) touch $SMARTCITY_HEARTBEAT every loop; services without one

@@ -27,8 +27,9 @@ kafka-jars: install ## Fetch the Apache Kafka broker jars into $$SMARTCITY_CACHE
 test: install kafka-jars ## Run the test suite; it starts its own Kafka broker (PYTEST_ARGS=... to narrow)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install ## ruff check
+lint: install ## ruff check and mypy (strict on storage/ and analysis/)
 	$(BIN)/ruff check .
+	$(BIN)/python .ci/typecheck.py
 
 proto: install ## Regenerate Python code and proto/smartcity.desc from proto/smartcity/v1/*.proto
 	$(BIN)/python -m smartcity.proto.generate
@@ -43,4 +44,4 @@ bench: install kafka-jars ## Run every benchmark (about 2 minutes each) into ben
 	$(BIN)/smartcity bench all
 
 clean: ## Remove the virtualenv and caches (not the lake)
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

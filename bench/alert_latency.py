@@ -18,98 +18,33 @@ Run ``python -m smartcity.bench.alert_latency --bootstrap-servers HOST:PORT [--r
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer
 
-from smartcity.core.errors import SmartcityError
-from smartcity.ingest.alerts.settings import AlertSettings
-from smartcity.ingest.kafka.admin import create_topics, delete_topics
+from smartcity.bench.alert_daemon import (
+    committed_offsets,
+    delete_run_topics,
+    end_offsets,
+    prepare_run,
+    start_daemon,
+    stop_daemon,
+    wait_for_member,
+)
+from smartcity.bench.alert_workload import Fleet, backlog
 from smartcity.ingest.kafka.config import consumer_config, producer_config
+from smartcity.ingest.kafka.member import produce
 from smartcity.ingest.kafka.settings import KafkaSettings
-from smartcity.proto import BusTelemetry
 from smartcity.proto.codec import ALERT, BUS_WINDOW
 
-CAPACITY = 100
-CYCLE = 40           # readings per crowding cycle of a cycling bus
-CROWDED = 12         # crowded readings per cycle
-CYCLING_SHARE = 10   # one bus in this many cycles between crowded and calm
 WARMUP_S = 5.0
-
-
-@dataclass
-class Fleet:
-    """Synthetic buses: ``next_values(n, t_ms)`` encodes the next ``n`` readings, round robin over the fleet."""
-
-    buses: int
-    cursor: int = 0
-
-    def __post_init__(self) -> None:
-        self.ids = [f"BB{i:05d}" for i in range(self.buses)]
-        self.keys = [i.encode() for i in self.ids]
-        self.readings = [0] * self.buses
-
-    def passengers(self, bus: int) -> int:
-        k = self.readings[bus]
-        if bus % CYCLING_SHARE == 0 and (k + bus) % CYCLE < CROWDED:
-            return 90
-        return 20 + (k * 7 + bus) % 30
-
-    def next(self, t_ms: int) -> tuple[bytes, bytes]:
-        b = self.cursor
-        self.cursor = (b + 1) % self.buses
-        message = BusTelemetry(bus_id=self.ids[b], route_id=f"R{b % 20:02d}", trip_id="T1", event_time_ms=t_ms,
-                               latitude=47.37, longitude=8.54, speed_mps=8.0, passengers=self.passengers(b),
-                               capacity=CAPACITY, seated_capacity=40, next_stop_id="S1", stop_sequence=1)
-        self.readings[b] += 1
-        return self.keys[b], message.SerializeToString()
-
-
-def _daemon_main(kafka_json: str, settings_json: str, until_idle: str) -> None:
-    """Entry point of the daemon's own process (see ``_start_daemon``)."""
-    from smartcity.ingest.alerts.daemon import AlertDaemon
-
-    daemon = AlertDaemon(KafkaSettings.model_validate_json(kafka_json),
-                         AlertSettings.model_validate_json(settings_json),
-                         until_idle=float(until_idle) if until_idle else None)
-    signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
-    daemon.run()
-
-
-def _start_daemon(kafka: KafkaSettings, settings: AlertSettings, until_idle: float | None = None) -> subprocess.Popen:
-    code = "import sys; from smartcity.bench.alert_latency import _daemon_main; _daemon_main(*sys.argv[1:])"
-    return subprocess.Popen([sys.executable, "-c", code, kafka.model_dump_json(), settings.model_dump_json(),
-                             "" if until_idle is None else str(until_idle)], stdout=subprocess.DEVNULL)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()  # SIGTERM: the daemon commits and leaves
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
-def _bench_settings(kafka: KafkaSettings, tag: str) -> tuple[KafkaSettings, AlertSettings]:
-    run = uuid.uuid4().hex[:6]
-    prefix = f"{kafka.topic_prefix}-bench-{tag}-{run}"
-    scoped = kafka.model_copy(update={"topic_prefix": prefix})
-    return scoped, AlertSettings(group=f"bench-{tag}-{run}", streams=["bus"], window=1.0, grace=0.2,
-                                 idle_timeout=5.0, instance_id="bench")
 
 
 def _percentiles(values: list[float]) -> dict[str, float | int]:
@@ -157,19 +92,16 @@ class _Receiver(threading.Thread):
 def latency_benchmark(kafka: KafkaSettings, rate: float = 20_000, seconds: float = 60, *, buses: int = 2000,
                       commit_interval: float | None = None, keep_topics: bool = False) -> dict[str, Any]:
     """Produce ``rate`` msgs/s of live bus telemetry for ``seconds``; latency percentiles of alerts and windows."""
-    kafka, settings = _bench_settings(kafka, "latency")
-    if commit_interval is not None:
-        settings = settings.model_copy(update={"commit_interval": commit_interval})
-    create_topics(kafka, [kafka.topic("bus"), kafka.topic("alerts"), kafka.topic("bus_windows")])
+    kafka, settings = prepare_run(kafka, "latency", commit_interval)
     receiver = _Receiver(kafka, settings.grace_ms)
     receiver.start()
-    proc = _start_daemon(kafka, settings)
+    proc = start_daemon(kafka, settings)
     producer = Producer(producer_config(kafka, **{"linger.ms": 1, "compression.type": "none"}))
     fleet = Fleet(buses)
     topic = kafka.topic("bus")
     try:
         receiver.ready.wait(60)
-        _wait_for_member(kafka, settings.group, 60, proc)
+        wait_for_member(kafka, settings.group, 60, proc)
         began = time.monotonic()
         sent = 0
         end = began + WARMUP_S + seconds
@@ -192,7 +124,7 @@ def latency_benchmark(kafka: KafkaSettings, rate: float = 20_000, seconds: float
         time.sleep(3.0)
     finally:
         receiver.done.set()
-        _stop(proc)
+        stop_daemon(proc)
         receiver.join(10)
     alerts = [lat for at, lat in receiver.alerts if at >= measure_from]
     windows = [lat for at, lat in receiver.windows if at >= measure_from]
@@ -203,41 +135,28 @@ def latency_benchmark(kafka: KafkaSettings, rate: float = 20_000, seconds: float
         "alert_latency": _percentiles(alerts), "window_latency": _percentiles(windows),
     }
     if not keep_topics:
-        _cleanup(kafka)
+        delete_run_topics(kafka)
     return result
-
-
-def _backlog(fleet: Fleet, messages: int, event_rate: float, start_ms: int) -> Iterator[tuple[bytes, bytes]]:
-    for i in range(messages):
-        yield fleet.next(start_ms + int(i * 1000 / event_rate))
 
 
 def max_rate(kafka: KafkaSettings, messages: int = 2_000_000, *, buses: int = 2000, event_rate: float = 20_000,
              commit_interval: float | None = None, keep_topics: bool = False) -> dict[str, Any]:
     """Time one daemon process through a backlog of ``messages``; the sustained input rate (msgs/s)."""
-    kafka, settings = _bench_settings(kafka, "rate")
-    if commit_interval is not None:
-        settings = settings.model_copy(update={"commit_interval": commit_interval})
-    create_topics(kafka, [kafka.topic("bus"), kafka.topic("alerts"), kafka.topic("bus_windows")])
+    kafka, settings = prepare_run(kafka, "rate", commit_interval)
     producer = Producer(producer_config(kafka))
     topic = kafka.topic("bus")
     start_ms = int(time.time() * 1000) - int(messages * 1000 / event_rate) - 60_000
-    for key, value in _backlog(Fleet(buses), messages, event_rate, start_ms):
-        while True:
-            try:
-                producer.produce(topic, value, key)
-                break
-            except BufferError:
-                producer.poll(0.05)
+    for key, value in backlog(Fleet(buses), messages, event_rate, start_ms):
+        produce(producer, topic, value, key)
     producer.flush(120)
-    total = _end_offsets(kafka, topic)
-    proc = _start_daemon(kafka, settings, until_idle=3.0)
+    total = end_offsets(kafka, topic)
+    proc = start_daemon(kafka, settings, until_idle=3.0)
     first: tuple[float, int] | None = None
     last: tuple[float, int] = (time.monotonic(), 0)
     try:
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
-            done = _committed(kafka, settings.group, topic)
+            done = committed_offsets(kafka, settings.group, topic)
             now = time.monotonic()
             if done and first is None:
                 first = (now, done)
@@ -246,7 +165,7 @@ def max_rate(kafka: KafkaSettings, messages: int = 2_000_000, *, buses: int = 20
                 break
             time.sleep(0.2)
     finally:
-        _stop(proc)
+        stop_daemon(proc)
     if first is None or last[1] <= first[1]:
         raise RuntimeError("the daemon committed no progress")
     rate = (last[1] - first[1]) / (last[0] - first[0])
@@ -255,51 +174,8 @@ def max_rate(kafka: KafkaSettings, messages: int = 2_000_000, *, buses: int = 20
               "seconds": round(last[0] - first[0], 2), "sustained_rate_msgs_s": round(rate),
               "completed": last[1] >= total}
     if not keep_topics:
-        _cleanup(kafka)
+        delete_run_topics(kafka)
     return result
-
-
-def _end_offsets(kafka: KafkaSettings, topic: str) -> int:
-    consumer = Consumer(consumer_config(kafka, "bench-probe"))
-    try:
-        parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts)
-    finally:
-        consumer.close()
-
-
-def _committed(kafka: KafkaSettings, group: str, topic: str) -> int:
-    consumer = Consumer(consumer_config(kafka, group))
-    try:
-        parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        offsets = consumer.committed([TopicPartition(topic, p) for p in parts], timeout=10)
-        return sum(max(tp.offset, 0) for tp in offsets)
-    finally:
-        consumer.close()
-
-
-def _wait_for_member(kafka: KafkaSettings, group: str, timeout: float, proc: subprocess.Popen) -> None:
-    """Wait until the group has a member with an assignment."""
-    from smartcity.ingest.kafka.admin import admin_client
-
-    admin = admin_client(kafka)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the benchmark daemon exited with code {proc.returncode}")
-        with contextlib.suppress(KafkaException):  # the group does not exist yet
-            described = admin.describe_consumer_groups([group])[group].result(10)
-            if any(m.assignment.topic_partitions for m in described.members):
-                time.sleep(1.0)  # restore and assign callbacks
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"the benchmark daemon did not join group {group} within {timeout:.0f} s")
-
-
-def _cleanup(kafka: KafkaSettings) -> None:
-    names = [kafka.topic(k) for k in ("bus", "alerts", "bus_windows", "alerts_changelog")]
-    with contextlib.suppress(SmartcityError):  # best effort
-        delete_topics(kafka, names)
 
 
 def main(argv: list[str] | None = None) -> int:

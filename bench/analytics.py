@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from datetime import date
 from pathlib import Path
+from typing import TypedDict
 
 import polars as pl
 from polars.testing import assert_frame_equal
@@ -33,7 +34,15 @@ def agreement(ours: Path, baseline: Path) -> str:
     return "DIFFERENT"
 
 
-def city(bus_rows: int) -> dict[str, int]:
+class CityParams(TypedDict):
+    """Size of a synthetic city (keyword arguments of :func:`~smartcity.bench.lakes.synthetic_day`)."""
+
+    buses: int
+    routes: int
+    sensors: int
+
+
+def city(bus_rows: int) -> CityParams:
     """Synthetic city parameters for about ``bus_rows`` telemetry rows a day; routes and sensors grow with it."""
     buses = max(1, round(bus_rows / READINGS_PER_BUS))
     return {"buses": buses, "routes": max(2, buses // 20), "sensors": max(4, buses // 5)}

@@ -8,6 +8,7 @@ inside the functions: nothing else in smartcity needs it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,11 +17,11 @@ import numpy as np
 
 from smartcity.analysis.air.aqi import AQI_GROUPS, aqi, aqi_category, o3_aqi, so2_aqi
 from smartcity.analysis.air.eaqi import EAQI_LEVELS, eaqi_level
-from smartcity.analysis.air.units import MOLAR_MASS, MOLAR_VOLUME_20C
-from smartcity.analysis.marts._air import POLLUTANT_COLUMNS
+from smartcity.analysis.air.units import MOLAR_MASS, MOLAR_VOLUME_20C, Gas
 from smartcity.analysis.marts._bus import OCCUPANCY_STATUSES
 from smartcity.analysis.marts._common import MICRO, as_date, day_start
 from smartcity.analysis.transit.load import passenger_load_los
+from smartcity.storage.datasets import POLLUTANT_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,7 +34,8 @@ def load(root: Path | str, dataset: str, dates: list[date]) -> pd.DataFrame:
     """Rows of a raw dataset of ``dates`` as a pandas frame (timestamps tz-aware UTC)."""
     from smartcity.storage.scan import read_table
 
-    return read_table(Path(root), dataset, dates).to_pandas()
+    frame: pd.DataFrame = read_table(Path(root), dataset, dates).to_pandas()  # pyarrow is untyped
+    return frame
 
 
 def _on_day(times: pd.Series, day: date) -> pd.Series:
@@ -79,7 +81,11 @@ def bus_occupancy(telemetry: pd.DataFrame, day: date | str, crowded_at: float = 
     out["date"] = day
     out["passengers_mean"] = out["p_sum"] / readings
     out["load_factor_mean"] = (out["p_seated"] / out["seats"]).where(out["seats"] > 0)
-    out["load_los"] = out["load_factor_mean"].map(lambda v: None if pd.isna(v) else passenger_load_los(v))
+
+    def load_los(v: float | None) -> str | None:
+        return None if pd.isna(v) else passenger_load_los(v)
+
+    out["load_los"] = out["load_factor_mean"].map(load_los)
     out["crowded_share"] = (out["n_crowded"] / out["n_capacity"]).where(out["n_capacity"] > 0)
     for status in OCCUPANCY_STATUSES:
         out[f"share_{status.lower()}"] = out[status] / readings
@@ -152,12 +158,19 @@ def _nowcast(hours: np.ndarray) -> np.ndarray:
     return np.where(valid[:, :3].sum(axis=1) >= 2, result, np.nan)
 
 
-def _lookup(values: pd.Series, rule: Any) -> pd.Series:
+def _lookup(values: pd.Series, rule: Any) -> pd.arrays.IntegerArray:
     """A scalar rule applied once per distinct value."""
     import pandas as pd
 
     table = {v: rule(v) for v in values.dropna().unique()}
     return pd.array([None if pd.isna(v) else table[v] for v in values], dtype="Int64")
+
+
+def _category_name(value: int) -> str:
+    """Name of the AQI category of a (non-null) AQI value."""
+    category = aqi_category(value)
+    assert category is not None  # None only for a None value
+    return category.name
 
 
 def air_quality_hourly(readings: pd.DataFrame, day: date | str) -> pd.DataFrame:
@@ -216,10 +229,11 @@ def air_quality_hourly(readings: pd.DataFrame, day: date | str) -> pd.DataFrame:
         if not pd.isna(row["aqi"]) else None
         for _, row in df.iterrows()
     ]
-    df["aqi_category"] = [None if pd.isna(v) else aqi_category(int(v)).name for v in df["aqi"]]  # type: ignore[union-attr]
+    df["aqi_category"] = [None if pd.isna(v) else _category_name(int(v)) for v in df["aqi"]]
     levels = [df[column].map(lambda v, p=name: eaqi_level(p, v)) for name, column in (("pm25", "pm25_ugm3"),
                                                                                      ("pm10", "pm10_ugm3"))]
-    for gas, column in (("no2", "no2_ppb"), ("o3", "o3_ppb"), ("so2", "so2_ppb")):
+    gases: tuple[tuple[Gas, str], ...] = (("no2", "no2_ppb"), ("o3", "o3_ppb"), ("so2", "so2_ppb"))
+    for gas, column in gases:
         converted = df[column] * MOLAR_MASS[gas] / MOLAR_VOLUME_20C
         levels.append(converted.map(lambda v, g=gas: eaqi_level(g, v)))
     level = pd.concat(levels, axis=1).max(axis=1, skipna=True)
@@ -229,7 +243,7 @@ def air_quality_hourly(readings: pd.DataFrame, day: date | str) -> pd.DataFrame:
     return df.sort_values(["sensor_id", "hour"]).reset_index(drop=True)
 
 
-BASELINES = {
+BASELINES: dict[str, tuple[Callable[[pd.DataFrame, date], pd.DataFrame], str, int]] = {
     "bus_occupancy": (bus_occupancy, "bus_telemetry", 0),
     "bus_headways": (bus_headways, "station_events", 1),
     "air_quality_hourly": (air_quality_hourly, "air_readings", 1),

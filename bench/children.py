@@ -18,11 +18,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from smartcity.storage.settings import LakeFormat
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _sink(bootstrap: str, prefix: str, group: str, lake: str, fmt: str = "parquet",
+def _sink(bootstrap: str, prefix: str, group: str, lake: str, fmt: LakeFormat = "parquet",
           batch_rows: int | None = None, start_at: float | None = None) -> dict[str, Any]:
+    from smartcity.ingest.decode.rows import BatchDecoder
     from smartcity.ingest.kafka.settings import KafkaSettings
     from smartcity.ingest.sink.daemon import Sink
     from smartcity.ingest.sink.settings import IngestSettings
@@ -107,10 +114,11 @@ def _sink(bootstrap: str, prefix: str, group: str, lake: str, fmt: str = "parque
     ingest = IngestSettings(topics=["bus"], group=group)
     if batch_rows is not None:
         ingest.batch_max_rows = batch_rows
-    sink = Sink(kafka, LakeSettings(path=Path(lake), format=fmt), ingest, until_caught_up=True)  # type: ignore[arg-type]
+    sink = Sink(kafka, LakeSettings(path=Path(lake), format=fmt), ingest, until_caught_up=True)
     if start_at is not None:  # members of one group join together, so the first does not take every partition
         for decoder in sink.decoders.values():
-            decoder.warm_up()
+            if isinstance(decoder, BatchDecoder):  # the GTFS-Realtime decoder has nothing to warm up
+                decoder.warm_up()
         time.sleep(max(0.0, start_at - time.time()))
     began = time.monotonic()
     try:
@@ -137,24 +145,26 @@ def _mart(engine: str, mart: str, lake: str, day: str, out: str) -> dict[str, An
         from smartcity.analysis.marts import MARTS
         from smartcity.bench import baseline_pandas
 
-        compute = baseline_pandas.compute
+        compute: Callable[[str, Path, str], pd.DataFrame | pl.DataFrame] = baseline_pandas.compute
     else:
         from smartcity.analysis.marts import MARTS, compute_mart
 
         compute = compute_mart
     before = psutil.Process().memory_info().rss / 2**20
     began = time.perf_counter()
-    frame = compute(mart, Path(lake), day)
+    computed = compute(mart, Path(lake), day)
     seconds = time.perf_counter() - began
     peak = peak_rss_mb()
     schema = MARTS[mart].schema
-    if engine == "pandas":
-        frame = pl.from_pandas(frame[list(schema)]).select([pl.col(c).cast(t) for c, t in schema.items()])
+    if isinstance(computed, pl.DataFrame):  # the marts
+        frame = computed
+    else:  # the pandas baseline
+        frame = pl.from_pandas(computed[list(schema)]).select([pl.col(c).cast(t) for c, t in schema.items()])
     frame.write_parquet(out)
     return {"seconds": seconds, "rows": frame.height, "rss_before_mb": before, "peak_rss_mb": peak}
 
 
-TASKS = {"sink": _sink, "mart": _mart}
+TASKS: dict[str, Callable[..., dict[str, Any]]] = {"sink": _sink, "mart": _mart}
 
 if __name__ == "__main__":
     task, raw = sys.argv[1], sys.argv[2]

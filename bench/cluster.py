@@ -5,6 +5,7 @@ producer throughput with acks=all and sink throughput. The original design found
 from __future__ import annotations
 
 import statistics
+from typing import Any
 
 from smartcity.bench.core import BenchContext, Chart, Result
 from smartcity.bench.steps import land, rate
@@ -15,7 +16,7 @@ PARTITIONS = 6  # leaders spread evenly over 1, 2 or 3 brokers
 
 
 def measure(ctx: BenchContext, bootstrap: str, brokers: int, replication: int, n: int, repeats: int
-            ) -> list[dict[str, object]]:
+            ) -> list[dict[str, Any]]:
     """Produce ``n`` records ``repeats`` times to a fresh topic, then land all of them; two rows."""
     settings = ctx.settings(bootstrap, partitions=PARTITIONS, replication=replication)
     topic = settings.topic("bus")
@@ -42,7 +43,7 @@ def run(ctx: BenchContext) -> Result:
             rows += measure(ctx, bootstrap, brokers, replication, n, repeats)
 
     def speed(b: int, rf: int, stage: str) -> float:
-        return next(float(r["msgs/s"]) for r in rows  # type: ignore[arg-type]
+        return next(float(r["msgs/s"]) for r in rows
                     if r["brokers"] == b and r["replication"] == rf and str(r["stage"]).startswith(stage))
 
     headline = {f"RF {brokers}/RF 1 produce ({brokers} brokers)": round(speed(brokers, brokers, "produce")

@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 
 from smartcity.ingest.kafka.settings import KafkaSettings
+
+N = TypeVar("N", int, float)
 
 
 @dataclass
@@ -78,7 +80,8 @@ class BenchContext:
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _local: str | None = None
 
-    def size(self, full: int, quick: int) -> int:
+    def size(self, full: N, quick: N) -> N:
+        """``quick`` in quick mode, else ``full`` (counts, or seconds as floats)."""
         return quick if self.quick else full
 
     def broker(self) -> str:

@@ -11,8 +11,9 @@ from pathlib import Path
 from smartcity.bench.core import BenchContext, Chart, Result
 from smartcity.bench.steps import backlog, land, rate, raw_bytes
 from smartcity.storage.catalog import catalog_path, connect, refresh_catalog
+from smartcity.storage.settings import LakeFormat
 
-FORMATS = ("csv", "hdf5", "parquet")
+FORMATS: tuple[LakeFormat, ...] = ("csv", "hdf5", "parquet")
 QUERY = ("SELECT route_id, date_trunc('hour', event_time) AS hour, count(*) AS readings, "
          "avg(passengers) AS passengers_mean, max(passengers) AS passengers_max, "
          "avg(passengers / nullif(capacity, 0)) AS load_mean "
@@ -43,7 +44,7 @@ def run(ctx: BenchContext) -> Result:
     for fmt in FORMATS:
         lake = ctx.scratch(f"lake-{fmt}")
         ctx.log(f"formats: landing as {fmt}")
-        stats = land(topic.settings, lake, f"{topic.settings.topic_prefix}-{fmt}", fmt)  # type: ignore[arg-type]
+        stats = land(topic.settings, lake, f"{topic.settings.topic_prefix}-{fmt}", fmt)
         size = raw_bytes(lake)
         began = time.perf_counter()
         refresh_catalog(lake)

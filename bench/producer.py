@@ -4,13 +4,14 @@ own ProducerPerformance at the same record size on the same broker."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from smartcity.bench.core import BenchContext, Chart, Result
 from smartcity.bench.kafka_tools import producer_performance
 from smartcity.bench.workload import bus_values
 from smartcity.ingest.kafka.admin import create_topics
-from smartcity.ingest.producer import produce_records
+from smartcity.ingest.producer import Record, produce_records
 
 
 def run(ctx: BenchContext) -> Result:
@@ -31,7 +32,7 @@ def run(ctx: BenchContext) -> Result:
     sim_rate = sim.produced / (time.perf_counter() - began)
 
     # 2. pre-encoded records through the same producer (no simulation cost)
-    replay = ((topic, k, v, [], 0) for i in range(n) for k, v in [values[i % len(values)]])
+    replay: Iterator[Record] = ((topic, k, v, [], 0) for i in range(n) for k, v in [values[i % len(values)]])
     pre = produce_records(settings, replay)
     # 3. Kafka's own tool, same record size, same producer settings
     ctx.log(f"producer: ProducerPerformance {n:,} x {size} B")

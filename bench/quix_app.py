@@ -14,6 +14,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def main(bootstrap: str, topic_name: str, group: str, count: int, directory: str) -> dict[str, float]:
@@ -25,7 +26,7 @@ def main(bootstrap: str, topic_name: str, group: str, count: int, directory: str
     first: list[float] = []
     seen = [0]
 
-    def mark(value: dict) -> None:
+    def mark(value: dict[str, Any]) -> None:
         if not first:
             first.append(time.perf_counter())
         seen[0] += 1

@@ -32,4 +32,5 @@ def available() -> dict[str, str]:
 
 
 def runner(name: str) -> Callable[[BenchContext], Result]:
-    return importlib.import_module(EXPERIMENTS[name][0]).run
+    run: Callable[[BenchContext], Result] = importlib.import_module(EXPERIMENTS[name][0]).run
+    return run

@@ -10,7 +10,7 @@ from smartcity.bench.core import BenchContext, Chart, Result
 from smartcity.bench.steps import backlog, land, rate
 from smartcity.bench.workload import bus_messages
 from smartcity.ingest.decode.rows import BatchDecoder
-from smartcity.proto.codec import BUS, ENCODINGS
+from smartcity.proto.codec import BUS, ENCODINGS, Encoding
 from smartcity.storage.datasets import BUS_TELEMETRY
 
 BATCH = 25_000  # the sink's default batch_max_rows
@@ -41,14 +41,14 @@ def run(ctx: BenchContext) -> Result:
         decoder.warm_up()
         batches = [values[i:i + BATCH] for i in range(0, len(values), BATCH)]
 
-        def encode(encoding: str = encoding) -> int:
+        def encode(encoding: Encoding = encoding) -> int:
             for m in messages:
-                BUS.encode(m, encoding)  # type: ignore[arg-type]
+                BUS.encode(m, encoding)
             return len(messages)
 
-        def decode(values: list[bytes] = values, encoding: str = encoding) -> int:
+        def decode(values: list[bytes] = values, encoding: Encoding = encoding) -> int:
             for v in values:
-                BUS.decode_as(v, encoding)  # type: ignore[arg-type]
+                BUS.decode_as(v, encoding)
             return len(values)
 
         def batch_decode(batches: list[list[bytes]] = batches, decoder: BatchDecoder = decoder) -> int:

@@ -19,7 +19,7 @@ from smartcity.ingest.kafka.config import consumer_config
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.ingest.sink.daemon import Sink
 from smartcity.ingest.sink.settings import IngestSettings
-from smartcity.storage.settings import LakeSettings
+from smartcity.storage.settings import LakeFormat, LakeSettings
 
 BEST_READ = {"queued.min.messages": 1_000_000, "fetch.min.bytes": 1_000_000, "fetch.wait.max.ms": 10}
 
@@ -42,7 +42,7 @@ def bare_read(settings: KafkaSettings, topic: str, n: int, group: str) -> float:
     return n / (time.perf_counter() - (began or time.perf_counter()))
 
 
-def sink_run(settings: KafkaSettings, lake: Path, group: str, fmt: str = "parquet",
+def sink_run(settings: KafkaSettings, lake: Path, group: str, fmt: LakeFormat = "parquet",
              batch_rows: int = 200_000) -> tuple[float, int]:
     ingest = IngestSettings(topics=["bus"], group=group, batch_max_rows=batch_rows)
     stats = Sink(settings, LakeSettings(path=lake, format=fmt), ingest, until_caught_up=True).run()
@@ -90,7 +90,7 @@ def run(ctx: BenchContext) -> Result:
         topic = settings.topic("bus")
         create_topics(settings, [topic])
         ctx.log(f"sink/{encoding}: producing {n:,} bus telemetry records")
-        fill_topic(settings, topic, n, encoding)  # type: ignore[arg-type]
+        fill_topic(settings, topic, n, encoding)
         bare = bare_read(settings, topic, n, f"{settings.topic_prefix}-bare")
         ctx.log(f"sink/{encoding}: bare read {bare:,.0f} msgs/s; landing")
         landed, files = sink_run(settings, ctx.scratch(f"lake-{encoding}"), f"{settings.topic_prefix}-sink")

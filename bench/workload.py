@@ -7,23 +7,26 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import cast
 
 from confluent_kafka import Producer
 
 from smartcity.ingest.kafka.config import producer_config
 from smartcity.ingest.kafka.member import produce
 from smartcity.ingest.kafka.settings import KafkaSettings
+from smartcity.proto import BusTelemetry
 from smartcity.proto.codec import BUS, Encoding
 
 
 @cache
-def bus_messages(count: int = 50_000) -> tuple:
+def bus_messages(count: int = 50_000) -> tuple[BusTelemetry, ...]:
     """``count`` simulated bus telemetry messages of the default city's morning peak."""
     from smartcity.simulator import default_city, simulate
 
     start = datetime(2026, 3, 10, 6, tzinfo=UTC)
     events = simulate(default_city(), start, timedelta(hours=3), seed=1, domains=("bus",))
-    return tuple(e.message for e in itertools.islice(events, count))
+    # only the bus domain is simulated: every message is a BusTelemetry
+    return tuple(cast(BusTelemetry, e.message) for e in itertools.islice(events, count))
 
 
 def bus_values(encoding: Encoding, count: int = 50_000) -> list[tuple[bytes, bytes]]:

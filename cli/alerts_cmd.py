@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from smartcity.cli.common import err, kafka_flags, kafka_options, out, settings_for
+from smartcity.cli.params import SECONDS
 
-
-class DurationType(click.ParamType):
-    """Seconds, or a number with a unit: 250ms, 20s, 20m, 1h."""
-
-    name = "DURATION"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        from smartcity.ingest.alerts.settings import parse_duration
-
-        try:
-            return parse_duration(value)
-        except ValueError:
-            self.fail(f"expected a duration such as 250ms, 20s, 20m or 1h, got {value!r}", param, ctx)
-
-
-DURATION = DurationType()
+if TYPE_CHECKING:
+    from smartcity.proto import Alert
 
 # flag name -> AlertSettings field
 _FIELDS = {
@@ -43,11 +30,11 @@ _FIELDS = {
 @click.option("--instance-id", help="Static member id: a restarted member takes its partitions and its "
               "transactional id back at once (use a different one per live member).")
 @click.option("--streams", help="Comma-separated input kinds to read [default: bus,air,station].")
-@click.option("--window", type=DURATION, help="Tumbling window of the bus statistics, e.g. 20s or 20m [default: 20m].")
-@click.option("--grace", type=DURATION, help="Late events within this still count in their window [default: 30s].")
-@click.option("--idle-timeout", type=DURATION,
+@click.option("--window", type=SECONDS, help="Tumbling window of the bus statistics, e.g. 20s or 20m [default: 20m].")
+@click.option("--grace", type=SECONDS, help="Late events within this still count in their window [default: 30s].")
+@click.option("--idle-timeout", type=SECONDS,
               help="Wall-clock time without a watermark advance that closes open windows [default: 60s].")
-@click.option("--commit-interval", type=DURATION, help="Longest a transaction stays open [default: 100ms].")
+@click.option("--commit-interval", type=SECONDS, help="Longest a transaction stays open [default: 100ms].")
 @click.option("--crowding-ratio", type=click.FloatRange(min=0, min_open=True),
               help="Occupancy above which a reading is crowded [default: 0.8].")
 @click.option("--crowding-readings", type=click.IntRange(min=1),
@@ -55,17 +42,17 @@ _FIELDS = {
 @click.option("--aqi-level", type=click.IntRange(min=1), help="PM NowCast AQI that opens an air alert [default: 151].")
 @click.option("--no2-ppb", type=click.FloatRange(min=0, min_open=True), help="Hourly NO2 that alerts [default: 361].")
 @click.option("--o3-ppb", type=click.FloatRange(min=0, min_open=True), help="Hourly O3 that alerts [default: 165].")
-@click.option("--air-bucket", type=DURATION, help="Averaging period of the air rules (EPA: 1h) [default: 1h].")
-@click.option("--delay", type=DURATION, help="Departure delay above which a departure is late [default: 5m].")
+@click.option("--air-bucket", type=SECONDS, help="Averaging period of the air rules (EPA: 1h) [default: 1h].")
+@click.option("--delay", type=SECONDS, help="Departure delay above which a departure is late [default: 5m].")
 @click.option("--waiting", type=click.IntRange(min=1),
               help="Waiting passengers above which a station alerts [default: 150].")
-@click.option("--silence-after", type=DURATION, help="No data for this long makes a device silent [default: 10m].")
+@click.option("--silence-after", type=SECONDS, help="No data for this long makes a device silent [default: 10m].")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), help="Serve Prometheus metrics on this port.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), help="Log lines as text or JSON.")
 @click.option("--heartbeat", type=click.Path(path_type=Path, dir_okay=False),
               help="Heartbeat file for `smartcity health` [default: the [health] setting].")
-@click.option("--until-idle", type=DURATION, help="Exit 0 once no input has arrived for this long (tests, demos).")
-@click.option("--max-seconds", type=DURATION, help="Exit 0 after this long.")
+@click.option("--until-idle", type=SECONDS, help="Exit 0 once no input has arrived for this long (tests, demos).")
+@click.option("--max-seconds", type=SECONDS, help="Exit 0 after this long.")
 @click.option("--quiet", "-q", is_flag=True, help="No console line per alert.")
 @click.pass_context
 def alerts(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: tuple[str, ...], group: str | None,
@@ -109,7 +96,7 @@ def alerts(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: 
     if logging.getLogger().level > logging.INFO:
         logging.getLogger("smartcity.alerts").setLevel(logging.INFO)
 
-    def show(alert) -> None:
+    def show(alert: Alert) -> None:
         if not quiet:
             out.print(format_alert(alert), style=style_of(alert), markup=False, highlight=False)
 

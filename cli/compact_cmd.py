@@ -10,13 +10,13 @@ from rich.progress import Progress
 from rich.table import Table
 
 from smartcity.cli.common import err, lake_option, out, settings_for
-from smartcity.cli.simulate_cmd import DURATION
+from smartcity.cli.params import SPAN
 
 
 @click.command()
 @lake_option
 @click.option("--dataset", "datasets", multiple=True, help="Raw dataset to compact (repeatable) [default: all].")
-@click.option("--older-than", type=DURATION, default="2h", show_default=True,
+@click.option("--older-than", type=SPAN, default="2h", show_default=True,
               help="Only hours that ended at least this long ago (closed hours).")
 @click.pass_context
 def compact(ctx: click.Context, lake: Path | None, datasets: tuple[str, ...], older_than: timedelta) -> None:

@@ -2,52 +2,23 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from smartcity.cli.common import err, kafka_flags, kafka_options, lake_option, out, settings_for
+from smartcity.cli.params import INSTANT, SPAN
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, None: 1}
-
-
-class DurationType(click.ParamType):
-    """``90s``, ``15m``, ``2h``, ``1d`` (seconds when no unit)."""
-
-    name = "duration"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
-        if isinstance(value, timedelta):
-            return value
-        m = _DURATION.match(str(value))
-        if not m or float(m.group(1)) <= 0:
-            self.fail(f"{value!r} is not a duration like 90s, 15m, 2h or 1d", param, ctx)
-        return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
-
-
-class InstantType(click.ParamType):
-    """An ISO-8601 date or date-time; without a zone it is UTC."""
-
-    name = "iso-time"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO-8601 time like 2026-03-10T06:00 or 2026-03-10", param, ctx)
-        return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
-DURATION = DurationType()
-INSTANT = InstantType()
-
+if TYPE_CHECKING:
+    from smartcity.ingest.producer import Record
+    from smartcity.proto.codec import Encoding
+    from smartcity.simulator import SimEvent
+    from smartcity.simulator.model import City
 
 def _domains(value: str) -> tuple[str, ...]:
     items = tuple(d.strip() for d in value.split(",") if d.strip())
@@ -64,7 +35,7 @@ def _domains(value: str) -> tuple[str, ...]:
 @click.option("--domains", default="bus,air,station", show_default=True, help="Comma-separated: bus,air,station.")
 @click.option("--start", type=INSTANT, help="Event time of the first event (ISO-8601, UTC unless zoned) "
                                              "[default: today 06:00 UTC].")
-@click.option("--duration", type=DURATION, default="2h", show_default=True, help="Event-time span: 90s, 15m, 2h, 1d.")
+@click.option("--duration", type=SPAN, default="2h", show_default=True, help="Event-time span: 90s, 15m, 2h, 1d.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same messages, byte for byte.")
 @click.option("--speed", type=click.FloatRange(min=0.001), help="Pace to X times real time [default: as fast as "
                                                                   "possible].")
@@ -82,7 +53,7 @@ def _domains(value: str) -> tuple[str, ...]:
                                                                            "files).")
 @click.option("--duplicates", type=click.FloatRange(0, 1), default=0.0, help="Share of duplicated messages.")
 @click.option("--late", type=click.FloatRange(0, 1), default=0.0, help="Share of messages sent late.")
-@click.option("--late-by", type=DURATION, default="10m", show_default=True, help="How late the late ones are.")
+@click.option("--late-by", type=SPAN, default="10m", show_default=True, help="How late the late ones are.")
 @click.option("--output", type=click.Path(path_type=Path, file_okay=False), default=Path("sim-out"),
               show_default=True, help="Folder for --to files.")
 @click.option("--files-format", type=click.Choice(["ndjson", "protobuf"]), default="ndjson", show_default=True,
@@ -115,12 +86,10 @@ def simulate(ctx: click.Context, target: str, domains: str, start: datetime | No
         today = datetime.now(UTC).date()
         start = datetime(today.year, today.month, today.day, 6, tzinfo=UTC)
     city = _city(city_dir, scale, seed)
-    cfg_kwargs = {}
-    if bus_interval:
-        cfg_kwargs["bus_interval_s"] = bus_interval
-    if air_interval:
-        cfg_kwargs["air_interval_s"] = air_interval
-    events = run_simulation(city, start, duration, seed, wanted, SimConfig(**cfg_kwargs))
+    defaults = SimConfig()
+    config = SimConfig(bus_interval_s=bus_interval or defaults.bus_interval_s,
+                       air_interval_s=air_interval or defaults.air_interval_s)
+    events = run_simulation(city, start, duration, seed, wanted, config)
     if max_messages is not None and target == "lake":
         import itertools
 
@@ -140,7 +109,7 @@ def simulate(ctx: click.Context, target: str, domains: str, start: datetime | No
 
             counter = {"n": 0}
 
-            def on_event(ev) -> None:
+            def on_event(ev: SimEvent) -> None:
                 counter["n"] += 1
                 if counter["n"] % 20_000 == 0:
                     advance(ev.event_time_ms, f"{counter['n']:,} events")
@@ -152,10 +121,10 @@ def simulate(ctx: click.Context, target: str, domains: str, start: datetime | No
             from smartcity.simulator import inject_faults, to_records
 
             topics = {d: settings.kafka.topic(d) for d in ("bus", "air", "station")}
-            encoding = settings.kafka.encoding
+            wire: Encoding = settings.kafka.encoding
             if target == "files":
-                encoding = "json" if files_format == "ndjson" else "protobuf"
-            records = to_records(events, encoding, topics=topics)  # type: ignore[arg-type]
+                wire = "json" if files_format == "ndjson" else "protobuf"
+            records: Iterable[Record] = to_records(events, wire, topics=topics)
             if malformed or duplicates or late:
                 faults = inject_faults(records, seed=seed, malformed=malformed, duplicates=duplicates, late=late,
                                        late_by=late_by)
@@ -194,7 +163,7 @@ def simulate(ctx: click.Context, target: str, domains: str, start: datetime | No
         raise SystemExit(1)
 
 
-def _city(city_dir: Path | None, scale: float | None, seed: int):
+def _city(city_dir: Path | None, scale: float | None, seed: int) -> City:
     from smartcity.simulator import default_city, generate_city, import_gtfs, load_city
 
     if city_dir is not None:

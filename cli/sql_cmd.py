@@ -69,8 +69,8 @@ def sql(ctx: click.Context, query: str, lake: Path | None, fmt: str, output: Pat
         if fmt == "json":
             import json
 
-            rows = [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
-            out.print_json(json.dumps(rows, default=str))
+            records = [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
+            out.print_json(json.dumps(records, default=str))
             return
         rows = rel.limit(limit + 1).fetchall()
         table = Table(*rel.columns)

@@ -196,4 +196,5 @@ def masked(value: Any, key: str = "") -> Any:
 
 def settings_as_dict(settings: Settings) -> dict[str, Any]:
     """Effective settings as plain data, secrets masked."""
-    return masked(settings.model_dump(mode="json"))
+    plain: dict[str, Any] = masked(settings.model_dump(mode="json"))
+    return plain

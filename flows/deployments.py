@@ -53,8 +53,8 @@ def read_deployments(path: Path | None = None) -> list[DeploymentSpec]:
 def runner_deployments(lake: Path | None = None, path: Path | None = None) -> list[Any]:
     """``RunnerDeployment`` objects for ``prefect.serve``; ``lake``, when given, becomes every flow's
     ``lake`` parameter (otherwise the flows read it from the settings when they run)."""
-    from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
 
     out = []
     for spec in read_deployments(path):

@@ -52,17 +52,18 @@ def _lake(lake: str | None) -> str:
     return str(_settings(lake).lake.root)
 
 
-RETRY = dict(retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_transient, cache_policy=NO_CACHE)
+retrying = task(retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_transient, cache_policy=NO_CACHE)
+"""A task retried twice (after 5 s, then 30 s) when it failed for a transient reason."""
 
 
-@task(**RETRY)
+@retrying
 def build_mart(lake: str, mart: str, date: str) -> dict[str, Any]:
     run = jobs.build_mart(Path(lake), mart, date)
     get_run_logger().info("%s %s: %d rows", mart, date, run.rows)
     return {"mart": run.mart, "date": run.date, "rows": run.rows}
 
 
-@task(**RETRY)
+@retrying
 def refresh_catalog(lake: str) -> int:
     from smartcity.storage.catalog import refresh_catalog as refresh
 
@@ -120,7 +121,7 @@ def station_service(lake: str | None = None, date: str | None = None, start: str
     return _mart_flow("station_service", jobs.STATION_SERVICE, lake, date, start, end)
 
 
-@task(**RETRY)
+@retrying
 def build_report(lake: str, date: str) -> str:
     from smartcity.report import build_report as build
 
@@ -166,7 +167,7 @@ def ingest_batch(lake: str | None = None, topics: list[str] | None = None, group
     return result
 
 
-@task(**RETRY)
+@retrying
 def compact_lake(lake: str, older_than_hours: float) -> list[dict[str, Any]]:
     from smartcity.storage.compact import compact
 

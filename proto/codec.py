@@ -12,6 +12,7 @@ import math
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Generic, Literal, TypeVar
 
 from google.protobuf import json_format
@@ -56,10 +57,18 @@ def encoding_from_headers(headers: Headers) -> Encoding:
     return "protobuf"
 
 
+@cache
+def enum_names(field: FieldDescriptor) -> dict[int, str]:
+    """Number -> name of an enum field's values, in declaration order."""
+    enum = field.enum_type
+    if enum is None:
+        raise TypeError(f"{field.full_name} is not an enum field")
+    return {v.number: v.name for v in enum.values}
+
+
 def _plain_value(field: FieldDescriptor, value: object) -> object:
     if field.type == FieldDescriptor.TYPE_ENUM:
-        enum_value = field.enum_type.values_by_number.get(value)  # type: ignore[arg-type]
-        return enum_value.name if enum_value is not None else value
+        return enum_names(field).get(value, value) if isinstance(value, int) else value
     if field.type == FieldDescriptor.TYPE_FLOAT:
         return _shortest_float32(value)  # type: ignore[arg-type]
     return value

@@ -6,9 +6,13 @@ import base64
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 from smartcity.analysis.air import AQI_CATEGORIES, aqi_category
 
@@ -17,7 +21,7 @@ CSS_PX_PER_INCH = 96
 NO_DATA = "#ECEEF1"
 INK = "#1F2933"
 MUTED = "#616E7C"
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.titleweight": "bold",
@@ -72,7 +76,7 @@ def text_on(hex_colour: str) -> str:
     return "#000000" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.18 else "#FFFFFF"
 
 
-def aqi_legend_handles() -> list:
+def aqi_legend_handles() -> list[Any]:
     """Legend patches of the six EPA categories."""
     from matplotlib.patches import Patch
 

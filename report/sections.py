@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -71,7 +73,7 @@ def _spots_table(data: ReportData) -> str:
 def _trends_table(trends: pl.DataFrame) -> str:
     estimated = trends.filter(pl.col("sen_slope_per_year").is_not_null())
     if estimated.is_empty():
-        longest = int(trends["n_months"].max() or 0) if trends.height else 0
+        longest = int(trends.select(pl.col("n_months").max()).item() or 0) if trends.height else 0
         have = f"the longest series so far has {_plural(longest, 'month')}" if longest else "no month is complete yet"
         return empty(f"No long-term trends yet: a trend needs at least {MIN_MONTHS} complete calendar months of data "
                      f"per sensor and pollutant, and {have}.")
@@ -208,7 +210,7 @@ def _measure(value: float | None, unit: str) -> str:
     return f"{num(value, UNIT_DIGITS.get(unit, 1))} {unit}".strip()
 
 
-def _subject(row: dict) -> str:
+def _subject(row: Mapping[str, Any]) -> str:
     subject = f"{row['subject_type']} {row['subject_id']}".strip()
     return f"{subject} (route {row['route_id']})" if row["route_id"] else subject
 

@@ -26,8 +26,8 @@ class KeyFigure:
 def weighted(frame: pl.DataFrame, value: str, weight: str) -> float | None:
     """Σ value × weight / Σ weight over rows with both; ``None`` without any."""
     rows = frame.filter(pl.col(value).is_not_null() & (pl.col(weight) > 0))
-    total = rows[weight].sum() if rows.height else 0
-    return float((rows[value] * rows[weight]).sum() / total) if total else None
+    total = float(rows[weight].sum()) if rows.height else 0.0
+    return float((rows[value] * rows[weight]).sum()) / total if total else None
 
 
 def max_aqi(data: ReportData) -> KeyFigure:

@@ -39,15 +39,9 @@ from smartcity.simulator.config import SimConfig, to_ms
 from smartcity.simulator.events import SimEvent
 from smartcity.simulator.model import POLLUTANTS, City, bearing_deg, haversine_m
 from smartcity.simulator.profiles import at_hours
+from smartcity.storage.datasets import POLLUTANT_COLUMNS
 
-FIELDS: dict[str, str] = {
-    "pm25": "pm25_ugm3",
-    "pm10": "pm10_ugm3",
-    "no2": "no2_ppb",
-    "o3": "o3_ppb",
-    "so2": "so2_ppb",
-    "co": "co_ppm",
-}
+FIELDS = POLLUTANT_COLUMNS
 WEATHER_FIELDS = ("temperature_c", "humidity_pct", "wind_speed_mps", "wind_dir_deg")
 COLUMNS: tuple[str, ...] = ("sensor_id", "event_time_ms", "latitude", "longitude", *FIELDS.values(),
                             *WEATHER_FIELDS)
@@ -59,6 +53,13 @@ _SITE_TEMP = {"road": 0.6, "industrial": 0.4, "background": 0.0, "park": -0.8}
 _SITE_WIND = {"road": 0.85, "industrial": 1.0, "background": 0.95, "park": 1.1}
 _DRIFT_SIGMA = 0.12
 _WHITE_SIGMA_1MIN = 0.10
+
+
+def _utc_offset_s(t_s: int, tz: ZoneInfo) -> float:
+    """Seconds ``tz`` is ahead of UTC at ``t_s`` (seconds since the epoch)."""
+    offset = datetime.fromtimestamp(t_s, tz).utcoffset()
+    assert offset is not None  # an aware datetime always has one
+    return offset.total_seconds()
 
 
 class AirModel:
@@ -101,10 +102,7 @@ class AirModel:
         """Local hour of day, service index (0 weekday, 1 saturday, 2 sunday) and day number."""
         hours = t_ms // 3_600_000
         uniq, inv = np.unique(hours, return_inverse=True)
-        offsets = np.array([
-            datetime.fromtimestamp(int(h) * 3600, self.tz).utcoffset().total_seconds()  # type: ignore[union-attr]
-            for h in uniq
-        ])
+        offsets = np.array([_utc_offset_s(int(h) * 3600, self.tz) for h in uniq])
         local_s = t_ms / 1000.0 + offsets[inv].reshape(t_ms.shape)
         day = np.floor(local_s / 86_400.0)
         hod = (local_s - day * 86_400.0) / 3600.0

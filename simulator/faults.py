@@ -26,13 +26,12 @@ import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-
-from google.protobuf.message import Message
+from typing import Any
 
 from smartcity.core.errors import SmartcityError
+from smartcity.ingest.producer import Record
 from smartcity.proto.codec import AIR as AIR_CODEC
-from smartcity.proto.codec import BUS, MESSAGE_TYPE_HEADER, STATION, Codec, codec_for, encoding_from_headers
-from smartcity.simulator.records import Record
+from smartcity.proto.codec import BUS, MESSAGE_TYPE_HEADER, STATION, Codec, Encoding, codec_for, encoding_from_headers
 
 YEAR_2000_MS = 946_684_800_000
 FAR_FUTURE_MS = 7_258_118_400_000  # 2200-01-01
@@ -58,7 +57,8 @@ class FaultCounts:
         return self.corrupt + self.schema + self.impossible
 
 
-def _codec(topic: str, headers: list[tuple[str, bytes]]) -> Codec[Message] | None:
+def _codec(topic: str, headers: list[tuple[str, bytes]]) -> Codec[Any] | None:
+    """The record's codec (any of the message types, hence ``Any``), from its headers or its topic."""
     for k, v in headers:
         if k == MESSAGE_TYPE_HEADER:
             try:
@@ -67,7 +67,7 @@ def _codec(topic: str, headers: list[tuple[str, bytes]]) -> Codec[Message] | Non
                 return None
     for word, codec in (("bus", BUS), ("air", AIR_CODEC), ("station", STATION)):
         if word in topic:
-            return codec  # type: ignore[return-value]
+            return codec
     return None
 
 
@@ -134,15 +134,15 @@ class FaultInjector:
         setattr(self.counts, kind, getattr(self.counts, kind) + 1)
         return topic, key, new_value, headers, t
 
-    def _corrupt(self, value: bytes, encoding: str) -> bytes:
+    def _corrupt(self, value: bytes, encoding: Encoding) -> bytes:
         cut = self._rng.randrange(0, max(1, len(value)))
         if encoding == "json":
             return value[:cut] + b"\xff\xfe{"
         return value[:cut] + b"\xff" * 11
 
-    def _schema(self, codec: Codec[Message], value: bytes, encoding: str) -> bytes | None:
+    def _schema(self, codec: Codec[Any], value: bytes, encoding: Encoding) -> bytes | None:
         try:
-            message = codec.decode_as(value, encoding)  # type: ignore[arg-type]
+            message = codec.decode_as(value, encoding)
         except SmartcityError:
             return None
         if encoding == "json":
@@ -159,9 +159,9 @@ class FaultInjector:
                 message.ClearField(f)
         return codec.encode(message, "protobuf")
 
-    def _impossible(self, codec: Codec[Message], value: bytes, encoding: str) -> bytes | None:
+    def _impossible(self, codec: Codec[Any], value: bytes, encoding: Encoding) -> bytes | None:
         try:
-            message = codec.decode_as(value, encoding)  # type: ignore[arg-type]
+            message = codec.decode_as(value, encoding)
         except SmartcityError:
             return None
         rng = self._rng
@@ -173,15 +173,15 @@ class FaultInjector:
         what = rng.choice(choices)
         if what == "time":
             message.event_time_ms = (YEAR_2000_MS - rng.randrange(1, 10**12) if rng.random() < 0.5
-                                     else FAR_FUTURE_MS + rng.randrange(0, 10**12))  # type: ignore[attr-defined]
+                                     else FAR_FUTURE_MS + rng.randrange(0, 10**12))
         elif what == "coords":
-            message.latitude = rng.choice([1.0, -1.0]) * rng.uniform(91.0, 400.0)  # type: ignore[attr-defined]
-            message.longitude = rng.choice([1.0, -1.0]) * rng.uniform(181.0, 999.0)  # type: ignore[attr-defined]
+            message.latitude = rng.choice([1.0, -1.0]) * rng.uniform(91.0, 400.0)
+            message.longitude = rng.choice([1.0, -1.0]) * rng.uniform(181.0, 999.0)
         elif fields[what].type in (fields[what].TYPE_DOUBLE, fields[what].TYPE_FLOAT):
             setattr(message, what, -rng.uniform(1.0, 500.0))
         else:
             setattr(message, what, -rng.randrange(1, 500))
-        return codec.encode(message, encoding)  # type: ignore[arg-type]
+        return codec.encode(message, encoding)
 
 
 def inject_faults(records: Iterable[Record], *, seed: int = 0, malformed: float = 0.0,

@@ -12,41 +12,25 @@ stops near each other are shared, which makes hubs and stations. Peak demand per
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import math
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from smartcity.simulator.geometry import city_geometries
-from smartcity.simulator.model import Bus, City, Headway, Route, Sensor, Stop, VehicleType
-from smartcity.simulator.timetable import fleet_requirement, route_headways
+from smartcity.simulator.fleet import PEAK_LOAD_FACTOR, VEHICLE_TYPES, size_fleet
+from smartcity.simulator.model import City, Headway, Route, Stop
+from smartcity.simulator.projection import LocalProjection, polar
+from smartcity.simulator.sensor_sites import place_sensors
+from smartcity.simulator.stop_layout import StopRegistry, place_stops, route_path
 
 CENTER = (47.3769, 8.5417)
 TIMEZONE = "Europe/Zurich"
 BASE_RADIUS_M = 3000.0
-STOP_SPACING_M = 380.0
-SNAP_M = 100.0
-
-VEHICLE_TYPES = (
-    VehicleType("standard", seated_capacity=40, capacity=70, boarding_share=1.0, alighting_share=0.6),
-    VehicleType("articulated", seated_capacity=55, capacity=110, boarding_share=0.45, alighting_share=0.45),
-)
 
 HUB_NAMES = (
     "Hauptbahnhof", "Universität", "Kantonsspital", "Messeplatz", "Stadion", "Seeufer", "Altstadt",
     "Kongresshaus", "Zoo", "Technopark", "Rathaus", "Schlachthof", "Hallenbad", "Werkhof",
 )
-NAME_HEADS = (
-    "Linden", "Eichen", "Birken", "Rosen", "Mühle", "Kirch", "Schloss", "Berg", "See", "Wald", "Feld",
-    "Bach", "Sonnen", "Brunnen", "Garten", "Markt", "Tal", "Hof", "Stein", "Weiden", "Ahorn", "Buchen",
-    "Ulmen", "Tannen", "Wiesen", "Reben", "Kloster", "Turm", "Burg", "Quell", "Mond", "Stern", "Adler",
-    "Falken", "Hirsch", "Fuchs", "Lerchen", "Schwanen", "Platanen", "Kastanien",
-)
-NAME_TAILS = ("strasse", "platz", "weg", "gasse", "hof", "park", "matt", "acker", "rain", "halde", "brücke",
-              "allee")
 
 # peak, midday, early, evening, late headways (s) per route kind; weekend rows derived below
 _HEADWAYS = {
@@ -56,109 +40,6 @@ _HEADWAYS = {
     "feeder": (1200, 1200, 1800, 1800, 1800),
 }
 _SPEED_KMH = {"frequent": 26.0, "radial": 27.0, "tangential": 28.0, "feeder": 30.0}
-PEAK_LOAD_FACTOR = 1.6  # peak demand = this x capacity x peak departures per hour
-
-
-class _Projection:
-    """Local flat projection around a centre: x east, y north, metres."""
-
-    def __init__(self, lat0: float, lon0: float) -> None:
-        self.lat0, self.lon0 = lat0, lon0
-        self.kx = 111_320.0 * math.cos(math.radians(lat0))
-        self.ky = 110_540.0
-
-    def to_latlon(self, x: float, y: float) -> tuple[float, float]:
-        return round(self.lat0 + y / self.ky, 6), round(self.lon0 + x / self.kx, 6)
-
-    def to_xy(self, lat: float, lon: float) -> tuple[float, float]:
-        return (lon - self.lon0) * self.kx, (lat - self.lat0) * self.ky
-
-
-class _StopRegistry:
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.xy: list[tuple[float, float]] = []
-        self.names: list[str] = []
-        self.hub: list[int] = []  # 0 plain, 1 ring hub, 2 central hub
-        self.rng = rng
-        self._free_names = [h + t for h in NAME_HEADS for t in NAME_TAILS]
-        rng.shuffle(self._free_names)
-
-    def add(self, x: float, y: float, name: str | None = None, hub: int = 0) -> int:
-        if name is None:
-            name = self._free_names.pop() if self._free_names else f"Haltestelle {len(self.names) + 1}"
-        self.xy.append((x, y))
-        self.names.append(name)
-        self.hub.append(hub)
-        return len(self.xy) - 1
-
-    def near(self, x: float, y: float, radius: float) -> int | None:
-        best, best_d = None, radius
-        for i, (sx, sy) in enumerate(self.xy):
-            d = math.hypot(sx - x, sy - y)
-            if d < best_d:
-                best, best_d = i, d
-        return best
-
-
-def _polar(r: float, theta: float) -> tuple[float, float]:
-    return r * math.cos(theta), r * math.sin(theta)
-
-
-def _route_path(rng: np.random.Generator, waypoints: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Waypoints with one bent control point inserted in every leg (streets are not straight)."""
-    path = [waypoints[0]]
-    for (ax, ay), (bx, by) in itertools.pairwise(waypoints):
-        length = math.hypot(bx - ax, by - ay)
-        if length > 900:
-            nx, ny = -(by - ay) / length, (bx - ax) / length
-            off = rng.uniform(-0.12, 0.12) * length
-            path.append(((ax + bx) / 2 + nx * off, (ay + by) / 2 + ny * off))
-        path.append((bx, by))
-    return path
-
-
-def _place_stops(rng: np.random.Generator, reg: _StopRegistry, path: list[tuple[float, float]],
-                 anchors: set[int]) -> list[int]:
-    """Stops along ``path`` about every ``STOP_SPACING_M``; path points in ``anchors`` (indices) are
-    stops too (hubs, ends); a stop within ``SNAP_M`` of an existing one reuses it."""
-    pattern: list[int] = []
-
-    def visit(x: float, y: float, forced: int | None = None) -> None:
-        sid = forced if forced is not None else reg.near(x, y, SNAP_M)
-        if sid is None:
-            sid = reg.add(x, y)
-        if sid not in pattern:
-            pattern.append(sid)
-
-    cum = [0.0]
-    for (ax, ay), (bx, by) in itertools.pairwise(path):
-        cum.append(cum[-1] + math.hypot(bx - ax, by - ay))
-    anchor_d = sorted(cum[i] for i in anchors)
-    targets: list[float] = []
-    for d0, d1 in itertools.pairwise(anchor_d):
-        n = max(1, round((d1 - d0) / STOP_SPACING_M))
-        targets += [d0 + (d1 - d0) * (k + rng.uniform(-0.15, 0.15)) / n for k in range(1, n)]
-    stops_at = sorted([(d, "a") for d in anchor_d] + [(d, "s") for d in targets])
-    anchor_ids = {cum[i]: i for i in anchors}
-    for d, kind in stops_at:
-        j = min(max(bisect.bisect_left(cum, d), 1), len(cum) - 1)
-        (ax, ay), (bx, by) = path[j - 1], path[j]
-        seg = cum[j] - cum[j - 1]
-        f = 0.0 if seg <= 0 else (d - cum[j - 1]) / seg
-        x, y = ax + f * (bx - ax), ay + f * (by - ay)
-        if kind == "a":
-            visit(x, y, forced=_anchor_stop(reg, path[anchor_ids[d]]))
-        else:
-            visit(x + rng.normal(0, 25), y + rng.normal(0, 25))
-    return pattern
-
-
-def _anchor_stop(reg: _StopRegistry, point: tuple[float, float]) -> int:
-    sid = reg.near(point[0], point[1], 1.0)
-    if sid is not None:
-        return sid
-    near = reg.near(point[0], point[1], SNAP_M)
-    return near if near is not None else reg.add(point[0], point[1])
 
 
 def _headway_rows(route_id: str, kind: str) -> list[Headway]:
@@ -180,23 +61,23 @@ def generate_city(scale: float = 1.0, seed: int = 0, name: str = "Lindenfeld") -
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
     rng = np.random.default_rng(seed)
-    proj = _Projection(*CENTER)
+    proj = LocalProjection(*CENTER)
     radius = BASE_RADIUS_M * scale ** 0.2
     n_routes = max(2, round(14 * scale ** 0.8))
     n_central = max(1, round(scale ** 0.4))
     n_ring = max(3, round(6 * scale ** 0.4))
 
-    reg = _StopRegistry(rng)
+    reg = StopRegistry(rng)
     hub_names = list(HUB_NAMES)
     central = [reg.add(0.0, 0.0, hub_names.pop(0), hub=2)]
     for k in range(1, n_central):
-        x, y = _polar(radius * 0.12, 2 * math.pi * k / max(1, n_central - 1))
+        x, y = polar(radius * 0.12, 2 * math.pi * k / max(1, n_central - 1))
         central.append(reg.add(x, y, hub_names.pop(0) if hub_names else f"Zentrum {k + 1}", hub=2))
     ring_angles = sorted((2 * math.pi * k / n_ring + rng.uniform(-0.2, 0.2)) % (2 * math.pi)
                          for k in range(n_ring))
     ring = []
     for k, a in enumerate(ring_angles):
-        x, y = _polar(radius * rng.uniform(0.42, 0.55), a)
+        x, y = polar(radius * rng.uniform(0.42, 0.55), a)
         ring.append(reg.add(x, y, hub_names.pop(0) if hub_names else f"Bahnhof {k + 1}", hub=1))
 
     def nearest_ring(theta: float) -> int:
@@ -216,8 +97,8 @@ def generate_city(scale: float = 1.0, seed: int = 0, name: str = "Lindenfeld") -
             radial_k += 1
             other = theta + math.pi + rng.uniform(-0.4, 0.4)
             hub_c = central[radial_k % len(central)]
-            a = _polar(radius * rng.uniform(0.85, 1.0), theta)
-            b = _polar(radius * rng.uniform(0.85, 1.0), other)
+            a = polar(radius * rng.uniform(0.85, 1.0), theta)
+            b = polar(radius * rng.uniform(0.85, 1.0), other)
             mids = [reg.xy[nearest_ring(theta)], reg.xy[hub_c], reg.xy[nearest_ring(other)]]
             waypoints = [a, *mids, b]
         elif kind == "tangential":
@@ -227,18 +108,18 @@ def generate_city(scale: float = 1.0, seed: int = 0, name: str = "Lindenfeld") -
             tangential_k += 1
             hubs = [ring[(k0 + m) % n_ring] for m in range(3)]
             a0, a2 = ring_angles[k0], ring_angles[(k0 + 2) % n_ring]
-            start = _polar(radius * reach, a0 - 0.35)
-            end = _polar(radius * reach, a2 + 0.35)
+            start = polar(radius * reach, a0 - 0.35)
+            end = polar(radius * reach, a2 + 0.35)
             waypoints = [start, *(reg.xy[h] for h in hubs), end]
         else:
             h = ring[(feeder_k * 3 + 1) % n_ring]
             a_h = ring_angles[(feeder_k * 3 + 1) % n_ring]
             feeder_k += 1
-            end = _polar(radius * rng.uniform(1.2, 1.35), a_h + rng.uniform(-0.5, 0.5))
+            end = polar(radius * rng.uniform(1.2, 1.35), a_h + rng.uniform(-0.5, 0.5))
             waypoints = [reg.xy[h], end]
-        path = _route_path(rng, waypoints)
+        path = route_path(rng, waypoints)
         anchors = {0, len(path) - 1} | {idx for idx, p in enumerate(path) if p in waypoints}
-        patterns.append(_place_stops(rng, reg, path, anchors))
+        patterns.append(place_stops(rng, reg, path, anchors))
 
     width = max(3, len(str(len(reg.xy))))
     served: dict[int, set[int]] = defaultdict(set)
@@ -302,102 +183,3 @@ def generate_city(scale: float = 1.0, seed: int = 0, name: str = "Lindenfeld") -
         sensors=sensors,
         industrial_source=source,
     )
-
-
-def size_fleet(city: City) -> tuple[Bus, ...]:
-    """One vehicle per bus needed by each route's busiest day, of the route's vehicle type."""
-    geoms = city_geometries(city)
-    rows = route_headways(city)
-    tz = ZoneInfo(city.timezone)
-    need = {r.route_id: fleet_requirement(city, r, geoms, {s: rows.get((r.route_id, s), [])
-                                                     for s in ("weekday", "saturday", "sunday")}, tz)
-            for r in city.routes}
-    total = sum(need.values())
-    width = max(3, len(str(total)))
-    fleet = []
-    for route in city.routes:
-        vt = city.vehicle_type(route.vehicle_type)
-        for _ in range(need[route.route_id]):
-            fleet.append(Bus(f"B{len(fleet) + 1:0{width}d}", route.route_id, vt.name, vt.seated_capacity,
-                             vt.capacity))
-    return tuple(fleet)
-
-
-def place_sensors(city: City, n: int, seed: int) -> tuple[tuple[Sensor, ...], tuple[float, float]]:
-    """Air sensors for a city's network and the location of its industrial emitter.
-
-    45 % beside busy roads (next to route segments, weighted by peak demand), 20 % in an
-    industrial area west-south-west of the centre (upwind under the prevailing wind), 10 % in
-    parks away from the bus network and the industry, the rest in the urban background (at
-    least 1.5 km from the industry).
-    """
-    rng = np.random.default_rng([seed, 7919])
-    lats = np.array([s.lat for s in city.stops])
-    lons = np.array([s.lon for s in city.stops])
-    proj = _Projection(float(np.mean(lats)), float(np.mean(lons)))
-    xy = np.array([proj.to_xy(la, lo) for la, lo in zip(lats, lons, strict=True)])
-    radius = float(np.quantile(np.hypot(xy[:, 0], xy[:, 1]), 0.9)) if len(xy) else 3000.0
-    n_ind = max(1, round(0.2 * n))
-    n_park = max(1, round(0.1 * n))
-    n_road = max(1, round(0.45 * n))
-    n_bg = max(0, n - n_ind - n_park - n_road)
-    by_id = {s.stop_id: s for s in city.stops}
-
-    segments: list[tuple[str, str, float]] = []
-    for route in city.routes:
-        pat = route.patterns[0]
-        segments += [(a, b, route.peak_demand_pph) for a, b in itertools.pairwise(pat)]
-    weights = np.array([w for _, _, w in segments], dtype=np.float64)
-    weights /= weights.sum()
-
-    sensors: list[Sensor] = []
-
-    def add(site: str, x: float, y: float, label: str, factor: float, pollutants: str) -> None:
-        lat, lon = proj.to_latlon(x, y)
-        sensors.append(Sensor("", label, lat, lon, site, tuple(pollutants.split()), round(factor, 3)))
-
-    for k in range(n_road):
-        a, b, w = segments[int(rng.choice(len(segments), p=weights))]
-        ax, ay = proj.to_xy(by_id[a].lat, by_id[a].lon)
-        bx, by = proj.to_xy(by_id[b].lat, by_id[b].lon)
-        f = rng.uniform(0.2, 0.8)
-        length = max(1.0, math.hypot(bx - ax, by - ay))
-        off = rng.choice([-1, 1]) * rng.uniform(12, 30)
-        x = ax + f * (bx - ax) - (by - ay) / length * off
-        y = ay + f * (by - ay) + (bx - ax) / length * off
-        busy = w / float(np.max([s[2] for s in segments]))
-        full = k % 3 == 0
-        add("road", x, y, f"{by_id[a].name} roadside", (1.4 + 1.2 * busy) * float(rng.lognormal(0, 0.15)),
-            "pm25 pm10 no2 o3 so2 co" if full else "pm25 pm10 no2 co")
-    ind_theta = math.radians(90 - 250)  # bearing 250 degrees from the centre
-    sx, sy = _polar(radius * 0.8, ind_theta)
-    for k in range(n_ind):
-        r = 900 * math.sqrt(rng.uniform(0.02, 1))
-        x, y = sx + r * math.cos(rng.uniform(0, 2 * math.pi)), sy + r * math.sin(rng.uniform(0, 2 * math.pi))
-        add("industrial", x, y, f"Industrie {k + 1}", 1.1 * float(rng.lognormal(0, 0.15)),
-            "pm25 pm10 no2 o3 so2 co" if k % 2 == 0 else "pm25 pm10 no2 so2")
-    candidates = [(_polar(radius * math.sqrt(rng.uniform(0.05, 0.8)), rng.uniform(0, 2 * math.pi)))
-                  for _ in range(400)]
-    clearance = [float(np.min(np.hypot(xy[:, 0] - cx, xy[:, 1] - cy)))
-                 if math.hypot(cx - sx, cy - sy) > 1500 else 0.0 for cx, cy in candidates]
-    parks: list[tuple[float, float]] = []
-    for i in np.argsort(clearance)[::-1]:
-        cx, cy = candidates[int(i)]
-        if len(parks) < n_park and all(math.hypot(cx - px, cy - py) > 800 for px, py in parks):
-            parks.append((cx, cy))
-    for k, (cx, cy) in enumerate(parks):
-        add("park", cx, cy, f"Stadtpark {k + 1}", 0.15 * float(rng.lognormal(0, 0.2)), "pm25 pm10 no2 o3")
-    for k in range(n_bg):
-        x, y = sx, sy
-        while math.hypot(x - sx, y - sy) < 1500:  # background sites stay clear of the industry
-            x, y = _polar(radius * 0.9 * math.sqrt(rng.uniform(0.0, 1.0)), rng.uniform(0, 2 * math.pi))
-        near = int(np.argmin(np.hypot(xy[:, 0] - x, xy[:, 1] - y)))
-        add("background", x, y, f"{city.stops[near].name} background",
-            0.55 * float(rng.lognormal(0, 0.2)),
-            "pm25 pm10 no2 o3 so2 co" if k % 3 == 0 else "pm25 pm10 no2 o3")
-    width = max(3, len(str(len(sensors))))
-    out = tuple(
-        Sensor(f"AQ{i + 1:0{width}d}", s.name, s.lat, s.lon, s.site_type, s.pollutants, s.emission_factor)
-        for i, s in enumerate(sensors)
-    )
-    return out, proj.to_latlon(sx, sy)

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 from smartcity.simulator.model import City, Route, bearing_deg, haversine_m
+from smartcity.simulator.projection import LocalProjection
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +42,11 @@ class PatternGeometry:
 
     def distance_from(self, lat: float, lon: float) -> float:
         """Shortest distance in metres from a point to the polyline (local flat projection)."""
-        kx = 111_320.0 * math.cos(math.radians(lat))
-        ky = 110_540.0
+        proj = LocalProjection(lat, lon)
         best = math.inf
         for i in range(len(self.seg_len_m)):
-            ax, ay = (self.lons[i] - lon) * kx, (self.lats[i] - lat) * ky
-            bx, by = (self.lons[i + 1] - lon) * kx, (self.lats[i + 1] - lat) * ky
+            ax, ay = proj.to_xy(self.lats[i], self.lons[i])
+            bx, by = proj.to_xy(self.lats[i + 1], self.lons[i + 1])
             dx, dy = bx - ax, by - ay
             den = dx * dx + dy * dy
             t = 0.0 if den == 0 else min(1.0, max(0.0, -(ax * dx + ay * dy) / den))

@@ -18,9 +18,10 @@ import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from smartcity.simulator.generate import PEAK_LOAD_FACTOR, VEHICLE_TYPES, place_sensors, size_fleet
+from smartcity.simulator.fleet import PEAK_LOAD_FACTOR, VEHICLE_TYPES, size_fleet
 from smartcity.simulator.model import SERVICE_IDS, City, Headway, Route, Stop, haversine_m, parse_gtfs_time
 from smartcity.simulator.profiles import TRAFFIC, at_hour, congestion
+from smartcity.simulator.sensor_sites import place_sensors
 
 _DAY_FLAGS = {"weekday": ("monday", "tuesday", "wednesday", "thursday", "friday"),
               "saturday": ("saturday",), "sunday": ("sunday",)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import numpy.typing as npt
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -23,13 +24,13 @@ def key(*parts: object) -> int:
     return int.from_bytes(digest, "little")
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
+def _mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     x = (x ^ (x >> _S30)) * _M1
     x = (x ^ (x >> _S27)) * _M2
     return x ^ (x >> _S31)
 
 
-def hash64(k: int, a: np.ndarray | int, b: np.ndarray | int = 0) -> np.ndarray:
+def hash64(k: int, a: np.ndarray | int, b: np.ndarray | int = 0) -> npt.NDArray[np.uint64]:
     """Well-mixed uint64 hash of a key and two integer counters (broadcast)."""
     with np.errstate(over="ignore"):
         x = np.asarray(a).astype(np.uint64) * _GAMMA + np.uint64(k)
@@ -37,19 +38,19 @@ def hash64(k: int, a: np.ndarray | int, b: np.ndarray | int = 0) -> np.ndarray:
         return _mix(x + _GAMMA)
 
 
-def uniform(k: int, a: np.ndarray | int, b: np.ndarray | int = 0) -> np.ndarray:
+def uniform(k: int, a: np.ndarray | int, b: np.ndarray | int = 0) -> npt.NDArray[np.float64]:
     """Uniform floats in (0, 1)."""
     return ((hash64(k, a, b) >> _S11).astype(np.float64) + 0.5) * _INV_2_53
 
 
-def normal(k: int, a: np.ndarray | int, b: np.ndarray | int = 0) -> np.ndarray:
+def normal(k: int, a: np.ndarray | int, b: np.ndarray | int = 0) -> npt.NDArray[np.float64]:
     """Standard normal floats (Box-Muller on two hashed uniforms)."""
     u1 = uniform(k, a, b)
     u2 = uniform(k ^ 0x5DEECE66D, a, b)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
-def smooth(k: int, t: np.ndarray, scale: float, b: np.ndarray | int = 0) -> np.ndarray:
+def smooth(k: int, t: np.ndarray, scale: float, b: np.ndarray | int = 0) -> npt.NDArray[np.float64]:
     """Smooth standard-normal noise over ``t`` with correlation length ``scale`` (same unit as t).
 
     Normal values sit on knots every ``scale``; between knots they are blended with a smoothstep

@@ -21,7 +21,7 @@ from __future__ import annotations
 from smartcity.proto import OccupancyStatus
 
 
-def occupancy_status(passengers: int, seats: int, capacity: int) -> int:
+def occupancy_status(passengers: int, seats: int, capacity: int) -> OccupancyStatus:
     """The :class:`OccupancyStatus` value for ``passengers`` on board."""
     if passengers <= max(2, 0.05 * seats):
         return OccupancyStatus.EMPTY
@@ -41,7 +41,7 @@ def occupancy_percentage(passengers: int, capacity: int) -> int:
     return (200 * passengers + capacity) // (2 * capacity) if capacity > 0 else 0
 
 
-def occupancy_tables(seats: int, capacity: int) -> tuple[list[int], list[int]]:
+def occupancy_tables(seats: int, capacity: int) -> tuple[list[OccupancyStatus], list[int]]:
     """Status and percentage for every passenger count 0..capacity (lookup tables)."""
     counts = range(capacity + 1)
     return ([occupancy_status(p, seats, capacity) for p in counts],

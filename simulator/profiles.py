@@ -8,6 +8,7 @@ peaks at 1.0 in the weekday PM peak. Both are dimensionless multipliers.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 DEMAND: dict[str, tuple[float, ...]] = {
     "weekday": (0.06, 0.03, 0.02, 0.02, 0.05, 0.22, 0.55, 0.95, 1.00, 0.62, 0.42, 0.42,
@@ -50,13 +51,14 @@ def at_hour(table: tuple[float, ...], hour: float) -> float:
     return table[i] * (1.0 - f) + table[(i + 1) % 24] * f
 
 
-def at_hours(kind: str, service_index: np.ndarray, hour: np.ndarray) -> np.ndarray:
+def at_hours(kind: str, service_index: np.ndarray, hour: np.ndarray) -> npt.NDArray[np.float64]:
     """Vectorised :func:`at_hour` for ``kind`` "demand" or "traffic" and per-element service type."""
     arr = _DEMAND_ARR if kind == "demand" else _TRAFFIC_ARR
     x = np.mod(hour - 0.5, 24.0)
     i = np.floor(x).astype(np.int64)
     f = x - i
-    return arr[service_index, i] * (1.0 - f) + arr[service_index, (i + 1) % 24] * f
+    values: npt.NDArray[np.float64] = arr[service_index, i] * (1.0 - f) + arr[service_index, (i + 1) % 24] * f
+    return values
 
 
 def quarter_hours(table: tuple[float, ...], first_hour: float, count: int) -> list[float]:

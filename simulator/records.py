@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
+from smartcity.ingest.producer import Record
 from smartcity.proto.codec import AIR, BUS, STATION, Codec, Encoding
 from smartcity.simulator.events import SimEvent
 
@@ -12,9 +14,8 @@ TOPICS: dict[str, str] = {
     "air": "smartcity.air.readings",
     "station": "smartcity.station.events",
 }
-CODECS: dict[str, Codec] = {"bus": BUS, "air": AIR, "station": STATION}  # type: ignore[type-arg]
+CODECS: dict[str, Codec[Any]] = {"bus": BUS, "air": AIR, "station": STATION}  # Any: one message type per domain
 
-Record = tuple[str, bytes, bytes, list[tuple[str, bytes]], int]
 
 
 def to_records(events: Iterable[SimEvent], encoding: Encoding = "protobuf", prefix: str = "",

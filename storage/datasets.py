@@ -12,6 +12,7 @@ from functools import cached_property
 
 import pyarrow as pa
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
 
 from smartcity.proto import AirQualityReading, Alert, BusTelemetry, BusWindowStats, StationEvent
 
@@ -69,11 +70,15 @@ def message_schema(descriptor: Descriptor) -> pa.Schema:
 class Dataset:
     name: str
     kind: str  # topic kind in KafkaSettings: bus, air, station, alerts, bus_windows
-    message_type: type
+    message_type: type[Message]
 
     @property
     def descriptor(self) -> Descriptor:
-        return self.message_type.DESCRIPTOR
+        descriptor = self.message_type.DESCRIPTOR
+        # The stubs also allow upb's C descriptor class; at runtime it passes this check (the
+        # metaclass of ``Descriptor`` accepts it), so this only narrows the type.
+        assert isinstance(descriptor, Descriptor)
+        return descriptor
 
     @cached_property
     def message_schema(self) -> pa.Schema:
@@ -92,6 +97,15 @@ class Dataset:
 
 BUS_TELEMETRY = Dataset("bus_telemetry", "bus", BusTelemetry)
 AIR_READINGS = Dataset("air_readings", "air", AirQualityReading)
+POLLUTANT_COLUMNS: dict[str, str] = {
+    "pm25": "pm25_ugm3",
+    "pm10": "pm10_ugm3",
+    "no2": "no2_ppb",
+    "o3": "o3_ppb",
+    "so2": "so2_ppb",
+    "co": "co_ppm",
+}
+"""Pollutant -> its column in ``air_readings`` (the unit is in the name)."""
 STATION_EVENTS = Dataset("station_events", "station", StationEvent)
 ALERTS = Dataset("alerts", "alerts", Alert)
 BUS_WINDOWS = Dataset("bus_windows", "bus_windows", BusWindowStats)

@@ -95,8 +95,8 @@ def read_mart(root: Path | str, mart: str, dates: Iterable[Date | str] | None = 
 
     Partitions written before a column was added read with that column null."""
     wanted = mart_dates(root, mart) if dates is None else sorted({Date.fromisoformat(_iso(d)) for d in dates})
-    files = [mart_partition(root, mart, day) / PART for day in wanted]
-    files = [str(f) for f in files if f.is_file()]
+    candidates = [mart_partition(root, mart, day) / PART for day in wanted]
+    files = [str(f) for f in candidates if f.is_file()]
     if not files:
         return pl.DataFrame()
     return pl.concat([pl.read_parquet(f, hive_partitioning=False) for f in files], how="diagonal_relaxed")

@@ -52,7 +52,14 @@ def scan(root: Path, dataset: str, dates: Iterable[str | Date] | None = None) ->
     files = dataset_files(root, dataset, dates)
     schema = get_dataset(dataset).schema
     if not files:
-        return pl.from_arrow(schema.empty_table()).lazy()  # type: ignore[union-attr]
+        return _frame(schema.empty_table()).lazy()
     if all(f.suffix == ".parquet" for f in files):
         return pl.scan_parquet([str(f) for f in files], hive_partitioning=False)
-    return pl.from_arrow(read_table(root, dataset, dates)).lazy()  # type: ignore[union-attr]
+    return _frame(read_table(root, dataset, dates)).lazy()
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    """``pl.from_arrow`` of a table: typed ``DataFrame | Series``, always a ``DataFrame`` for a table."""
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame

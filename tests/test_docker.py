@@ -61,3 +61,12 @@ def test_dockerfile_is_slim_non_root_with_entrypoint_and_healthcheck() -> None:
     assert "FROM python:3.11-slim" in text
     assert "USER smartcity" in text and 'ENTRYPOINT ["smartcity"]' in text
     assert 'CMD ["smartcity", "health"' in text
+
+
+def test_image_installs_the_built_wheel_not_the_source_tree() -> None:
+    text = (REPO / "Dockerfile").read_text()
+    assert "pip wheel" in text and "/dist/*.whl" in text
+    assert "-e ." not in text and "--editable" not in text
+    final = text.rsplit("FROM ", 1)[1]  # the runtime stage copies no source room
+    rooms = ("proto", "ingest", "storage", "analysis", "flows", "cli", "core", "data")
+    assert not any(f"COPY {room}" in final for room in rooms)

@@ -142,11 +142,10 @@ SCALES: dict[Pollutant, AqiScale] = {
 
 def scale_for(pollutant: str) -> AqiScale:
     """The breakpoint table of ``pollutant``; ``ValueError`` for an unknown name."""
-    try:
-        return SCALES[pollutant]  # type: ignore[index]
-    except KeyError:
-        msg = f"unknown pollutant {pollutant!r}; expected one of {', '.join(POLLUTANTS)}"
-        raise ValueError(msg) from None
+    if pollutant in SCALES:  # narrows ``pollutant`` to ``Pollutant``
+        return SCALES[pollutant]
+    msg = f"unknown pollutant {pollutant!r}; expected one of {', '.join(POLLUTANTS)}"
+    raise ValueError(msg) from None
 
 
 @dataclass(frozen=True)

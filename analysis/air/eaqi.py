@@ -22,9 +22,12 @@ import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 EaqiPollutant = Literal["pm25", "pm10", "no2", "o3", "so2"]
 EAQI_POLLUTANTS: tuple[EaqiPollutant, ...] = ("pm25", "pm10", "no2", "o3", "so2")
@@ -59,11 +62,10 @@ EAQI_LEVELS: tuple[EaqiLevel, ...] = (
 
 
 def _thresholds(pollutant: str) -> tuple[float, ...]:
-    try:
-        return EAQI_THRESHOLDS[pollutant]  # type: ignore[index]
-    except KeyError:
-        msg = f"unknown EAQI pollutant {pollutant!r}; expected one of {', '.join(EAQI_POLLUTANTS)}"
-        raise ValueError(msg) from None
+    if pollutant in EAQI_THRESHOLDS:  # narrows ``pollutant`` to ``EaqiPollutant``
+        return EAQI_THRESHOLDS[pollutant]
+    msg = f"unknown EAQI pollutant {pollutant!r}; expected one of {', '.join(EAQI_POLLUTANTS)}"
+    raise ValueError(msg) from None
 
 
 def _valid(value: float | None) -> float | None:
@@ -174,7 +176,7 @@ def eaqi_index_expr(pollutant: EaqiPollutant, column: str | pl.Expr) -> pl.Expr:
     """Open-Meteo's numeric European AQI per row; the same floats as ``eaqi_index``."""
     thresholds = _thresholds(pollutant)
     x = _cleaned(column)
-    chain = pl.when(x.is_null()).then(None)
+    chain: Then | ChainedThen = pl.when(x.is_null()).then(None)
     for band, (lo, hi) in enumerate(_band_edges(thresholds)[:-1]):
         chain = chain.when(x < hi).then((band + (x - lo) * (1.0 / (hi - lo))) * 20.0)
     band = len(thresholds)

@@ -12,12 +12,15 @@ on, truncation, the row lookup and half-up rounding are exact Int64 arithmetic.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
 from smartcity.analysis.air.aqi import AQI_GROUPS, MAX_CONCENTRATION, PRE_ROUND_DECIMALS, SO2_1H_CEILING_AQI
 from smartcity.analysis.air.breakpoints import AQI_CATEGORIES, BreakpointRow, Pollutant, scale_for
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 _MILLION = 10**PRE_ROUND_DECIMALS
 
@@ -43,7 +46,8 @@ def _millionths(column: pl.Expr) -> pl.Expr:
 def truncate_units_expr(pollutant: Pollutant, column: str | pl.Expr) -> pl.Expr:
     """Truncated concentration as an Int64 count of truncation steps; see ``truncate_units``."""
     scale = scale_for(pollutant)
-    return _millionths(_as_expr(column)) // (10 ** (PRE_ROUND_DECIMALS - scale.decimals))
+    step: int = 10 ** (PRE_ROUND_DECIMALS - scale.decimals)  # millionths per truncation step
+    return _millionths(_as_expr(column)) // step
 
 
 def _row_index(row: BreakpointRow, units: pl.Expr) -> pl.Expr:
@@ -55,7 +59,7 @@ def aqi_expr(pollutant: Pollutant, column: str | pl.Expr) -> pl.Expr:
     """Int64 AQI sub-index of a concentration column; null wherever ``aqi`` returns ``None``."""
     scale = scale_for(pollutant)
     units = truncate_units_expr(pollutant, column)
-    chain = pl.when(units < scale.lowest).then(None)
+    chain: Then | ChainedThen = pl.when(units < scale.lowest).then(None)
     for row in scale.rows:
         chain = chain.when(units <= row.hi).then(_row_index(row, units))
     top = _row_index(scale.rows[-1], units) if scale.extrapolate else None
@@ -71,7 +75,7 @@ def aqi_category_expr(aqi: str | pl.Expr, *, field: str = "name") -> pl.Expr:
         msg = f"`field` must be 'name', 'colour' or 'hex', got {field!r}"
         raise ValueError(msg)
     value = _as_expr(aqi)
-    chain = pl.when(value.is_null() | (value < 0)).then(None)
+    chain: Then | ChainedThen = pl.when(value.is_null() | (value < 0)).then(None)
     for category in AQI_CATEGORIES[:-1]:
         chain = chain.when(value <= category.aqi_hi).then(pl.lit(getattr(category, field)))
     return chain.otherwise(pl.lit(getattr(AQI_CATEGORIES[-1], field))).cast(pl.String)
@@ -79,7 +83,8 @@ def aqi_category_expr(aqi: str | pl.Expr, *, field: str = "name") -> pl.Expr:
 
 def o3_aqi_expr(o3_8h: str | pl.Expr | None = None, o3_1h: str | pl.Expr | None = None) -> pl.Expr:
     """Ozone AQI per row, the larger of the 8-h and 1-h sub-indices that exist (``o3_aqi``)."""
-    parts = [aqi_expr(name, col) for name, col in (("o3_8h", o3_8h), ("o3_1h", o3_1h)) if col is not None]
+    given: tuple[tuple[Pollutant, str | pl.Expr | None], ...] = (("o3_8h", o3_8h), ("o3_1h", o3_1h))
+    parts = [aqi_expr(name, col) for name, col in given if col is not None]
     if not parts:
         msg = "give at least one of `o3_8h` and `o3_1h`"
         raise ValueError(msg)
@@ -89,7 +94,7 @@ def o3_aqi_expr(o3_8h: str | pl.Expr | None = None, o3_1h: str | pl.Expr | None 
 def so2_aqi_expr(so2_1h: str | pl.Expr | None = None, so2_24h: str | pl.Expr | None = None) -> pl.Expr:
     """SO2 AQI per row from 1-h and 24-h values (``so2_aqi``): 1-h SO2 at or above 305 ppb counts
     as 200 unless the 24-h value gives more."""
-    parts = []
+    parts: list[pl.Expr] = []
     if so2_1h is not None:
         counted = aqi_expr("so2_1h", so2_1h).fill_null(SO2_1H_CEILING_AQI)
         parts.append(pl.when(truncate_units_expr("so2_1h", so2_1h).is_not_null()).then(counted))
@@ -122,9 +127,8 @@ def overall_aqi_frame(
     for name in columns:
         scale_for(name)
     given = {name: pl.col(col) for name, col in columns.items()}
-    groups: dict[str, pl.Expr] = {
-        name: aqi_expr(name, given[name]) for name in ("pm25", "pm10", "no2", "co") if name in given
-    }
+    single: tuple[Pollutant, ...] = ("pm25", "pm10", "no2", "co")
+    groups: dict[str, pl.Expr] = {name: aqi_expr(name, given[name]) for name in single if name in given}
     if "o3_8h" in given or "o3_1h" in given:
         groups["o3"] = o3_aqi_expr(given.get("o3_8h"), given.get("o3_1h"))
     if "so2_1h" in given or "so2_24h" in given:
@@ -135,7 +139,7 @@ def overall_aqi_frame(
     prefix = sub_index_prefix if sub_index_prefix is not None else "__aqi_sub_"
     names = {group: f"{prefix}{group}" for group in AQI_GROUPS if group in groups}
     top = pl.max_horizontal([pl.col(column) for column in names.values()])
-    leader = pl.when(pl.col(output).is_null()).then(None)
+    leader: Then | ChainedThen = pl.when(pl.col(output).is_null()).then(None)
     for group, column in names.items():
         leader = leader.when(pl.col(column) == pl.col(output)).then(pl.lit(group))
     staged = (

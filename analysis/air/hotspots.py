@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 EARTH_RADIUS_M = 6_371_008.8
 #: ``Gi_Bin`` z thresholds: |z| above 2.576, 1.96 and 1.645 give ±3 (99 %), ±2 (95 %) and ±1 (90 %).
@@ -52,7 +53,7 @@ class LocalG:
         return [HOTSPOT_LABELS[int(b)] for b in self.bins]
 
 
-def distances(coords: Sequence[Sequence[float]] | np.ndarray, metric: Metric = "euclidean") -> np.ndarray:
+def distances(coords: Sequence[Sequence[float]] | np.ndarray, metric: Metric = "euclidean") -> npt.NDArray[np.float64]:
     """Pairwise distances between points: planar in coordinate units, or great-circle metres for
     ``haversine`` with points given as (longitude, latitude) in degrees."""
     points = np.asarray(coords, dtype=float)
@@ -61,12 +62,15 @@ def distances(coords: Sequence[Sequence[float]] | np.ndarray, metric: Metric = "
         raise ValueError(msg)
     if metric == "euclidean":
         delta = points[:, None, :] - points[None, :, :]
-        return np.sqrt((delta**2).sum(axis=-1))
+        squared: npt.NDArray[np.float64] = (delta**2).sum(axis=-1)
+        return np.sqrt(squared)
     if metric == "haversine":
         lon, lat = np.radians(points[:, 0]), np.radians(points[:, 1])
         dlat = lat[:, None] - lat[None, :]
         dlon = lon[:, None] - lon[None, :]
-        h = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
+        h: npt.NDArray[np.float64] = (
+            np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
+        )
         return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
     msg = f"`metric` must be 'euclidean' or 'haversine', got {metric!r}"
     raise ValueError(msg)

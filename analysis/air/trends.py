@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TimePoint = float | int | date | datetime
@@ -51,9 +52,10 @@ class MannKendall:
         return "increasing" if self.z > 0 else "decreasing"
 
 
-def _clean(values: Sequence[float | None]) -> np.ndarray:
+def _clean(values: Sequence[float | None]) -> npt.NDArray[np.float64]:
     array = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
-    return array[np.isfinite(array)]
+    finite: npt.NDArray[np.float64] = array[np.isfinite(array)]
+    return finite
 
 
 def mann_kendall(values: Sequence[float | None]) -> MannKendall:

@@ -18,11 +18,10 @@ MOLAR_MASS: dict[Gas, float] = {"o3": 48.00, "no2": 46.01, "so2": 64.07, "co": 2
 
 
 def _molar_mass(gas: str) -> float:
-    try:
-        return MOLAR_MASS[gas]  # type: ignore[index]
-    except KeyError:
-        msg = f"unknown gas {gas!r}; expected one of {', '.join(MOLAR_MASS)}"
-        raise ValueError(msg) from None
+    if gas in MOLAR_MASS:  # narrows ``gas`` to ``Gas``
+        return MOLAR_MASS[gas]
+    msg = f"unknown gas {gas!r}; expected one of {', '.join(MOLAR_MASS)}"
+    raise ValueError(msg) from None
 
 
 def ppb_to_ugm3(gas: Gas, ppb: float, *, molar_volume: float = MOLAR_VOLUME_25C) -> float:

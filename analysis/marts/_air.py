@@ -5,16 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from smartcity.analysis.marts._common import dedupe, exact_mean, micro_units
+from smartcity.storage.datasets import POLLUTANT_COLUMNS
 
-#: Pollutant columns of ``air_readings`` and their units.
-POLLUTANT_COLUMNS: dict[str, str] = {
-    "pm25": "pm25_ugm3",
-    "pm10": "pm10_ugm3",
-    "no2": "no2_ppb",
-    "o3": "o3_ppb",
-    "so2": "so2_ppb",
-    "co": "co_ppm",
-}
 UNITS: dict[str, str] = {"pm25": "µg/m³", "pm10": "µg/m³", "no2": "ppb", "o3": "ppb", "so2": "ppb", "co": "ppm"}
 READING_KEYS = ("sensor_id", "event_time_ms")
 

@@ -24,7 +24,9 @@ undefined (every value equal, or every sensor within the band), z and p are null
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from typing import TypedDict
 
 import numpy as np
 import polars as pl
@@ -59,14 +61,22 @@ SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _local_g(means: list[float | None], coords: np.ndarray, distance_m: float) -> dict[str, list]:
+class _LocalGColumns(TypedDict):
+    z: list[float | None]
+    p: list[float | None]
+    bin: list[int]
+    label: list[str]
+
+
+def _local_g(means: list[float | None], coords: np.ndarray, distance_m: float) -> _LocalGColumns:
     n = len(means)
     z: list[float | None] = [None] * n
     p: list[float | None] = [None] * n
     bins = [0] * n
     present = [i for i, value in enumerate(means) if value is not None]
     if len(present) >= 3:
-        result = gi_star([means[i] for i in present], coords[present], distance_m, metric="haversine")
+        values = [value for value in means if value is not None]  # the means of ``present``, in order
+        result = gi_star(values, coords[present], distance_m, metric="haversine")
         for j, i in enumerate(present):
             if np.isfinite(result.z[j]):
                 z[i], p[i] = float(result.z[j]), float(result.p[j])
@@ -93,7 +103,7 @@ def air_hotspots(
     )
     coords = per_sensor.select("longitude", "latitude").to_numpy().reshape(-1, 2)
     neighbours = distance_band_weights(coords, distance_m, "haversine").sum(axis=1) - 1 if len(coords) else []
-    columns: dict[str, object] = {
+    columns: dict[str, Iterable[object]] = {
         "date": [day] * per_sensor.height,
         "sensor_id": per_sensor["sensor_id"],
         "latitude": per_sensor["latitude"],

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import reduce
+from typing import Literal
 
 import polars as pl
 
@@ -82,7 +83,7 @@ SCHEMA: dict[str, pl.DataType] = {
 }
 
 #: Hourly mean columns converted to µg/m³ for the European AQI, with their gas.
-_EAQI_GASES = {"no2": "no2_ppb", "o3": "o3_ppb", "so2": "so2_ppb"}
+_EAQI_GASES: dict[Literal["no2", "o3", "so2"], str] = {"no2": "no2_ppb", "o3": "o3_ppb", "so2": "so2_ppb"}
 
 
 def trailing_mean(value: str, hours: int, min_hours: int, over: str = "sensor_id") -> tuple[pl.Expr, pl.Expr]:
@@ -146,7 +147,7 @@ def air_quality_hourly(readings_frame: pl.LazyFrame, day: date) -> pl.LazyFrame:
     rated = overall_aqi_frame(staged, columns, output="aqi", dominant="aqi_dominant", sub_index_prefix="aqi_")
     levels = [eaqi_level_expr("pm25", "pm25_ugm3"), eaqi_level_expr("pm10", "pm10_ugm3")]
     levels += [
-        eaqi_level_expr(gas, divide(pl.col(column) * MOLAR_MASS[gas], MOLAR_VOLUME_20C))  # type: ignore[arg-type]
+        eaqi_level_expr(gas, divide(pl.col(column) * MOLAR_MASS[gas], MOLAR_VOLUME_20C))
         for gas, column in _EAQI_GASES.items()
     ]
     out = rated.with_columns(

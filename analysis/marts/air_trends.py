@@ -32,11 +32,13 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from smartcity.analysis.air.trends import mann_kendall, sen_slope
-from smartcity.analysis.marts._air import POLLUTANT_COLUMNS, UNITS
+from smartcity.analysis.marts._air import UNITS
 from smartcity.analysis.marts._common import DAY, UTC_MS, conform_frame, day_start, exact_mean, micro_units
+from smartcity.storage.datasets import POLLUTANT_COLUMNS
 
 MIN_MONTHS = 6
 DESEASON_AFTER_MONTHS = 24
@@ -95,7 +97,7 @@ def monthly_means(readings_frame: pl.LazyFrame, day: date, months: int | None = 
     return pl.concat(long).filter(pl.col("value").is_not_null())
 
 
-def deseasonalise(months: list[date], values: np.ndarray) -> np.ndarray:
+def deseasonalise(months: list[date], values: np.ndarray) -> npt.NDArray[np.float64]:
     """The series minus its seasonal component, by classical additive decomposition.
 
     On the regular monthly grid from the first to the last month (missing months empty), the trend
@@ -121,7 +123,8 @@ def deseasonalise(months: list[date], values: np.ndarray) -> np.ndarray:
         if points.size:
             seasonal[month] = points.mean()
     seasonal -= seasonal.mean()
-    return values - seasonal[index % 12]
+    seasonal_of_point: npt.NDArray[np.float64] = seasonal[index % 12]
+    return values - seasonal_of_point
 
 
 def _trend_row(months: list[date], values: np.ndarray, min_months: int) -> dict[str, object]:

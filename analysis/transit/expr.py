@@ -7,6 +7,8 @@ comparisons, so the two agree exactly. Nulls and NaN stay null (row-wise) or are
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from smartcity.analysis.transit.headways import (
@@ -19,6 +21,9 @@ from smartcity.analysis.transit.headways import (
 )
 from smartcity.analysis.transit.load import LOAD_LOS_CUTOFFS
 from smartcity.analysis.transit.ontime import DEFAULT_WINDOW, OnTimeWindow, resolve_window
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 
 def _col(column: str | pl.Expr) -> pl.Expr:
@@ -106,7 +111,7 @@ def headway_cv_expr(actual: str | pl.Expr, scheduled: str | pl.Expr) -> pl.Expr:
 
 
 def _letters(value: pl.Expr, cutoffs: tuple[tuple[str, float], ...]) -> pl.Expr:
-    chain = pl.when(value.is_null() | (value < 0)).then(None)
+    chain: Then | ChainedThen = pl.when(value.is_null() | (value < 0)).then(None)
     for letter, cutoff in cutoffs:
         chain = chain.when(value < cutoff).then(pl.lit(letter))
     return chain.otherwise(pl.lit("F"))

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
-from smartcity.core.errors import KafkaSetupError
+from smartcity.core.errors import AlertsError, KafkaSetupError
 from smartcity.ingest.kafka.admin import admin_client
 from smartcity.ingest.kafka.config import consumer_config
 from smartcity.ingest.kafka.settings import KafkaSettings
@@ -156,3 +156,16 @@ def read_state(kafka: KafkaSettings, topic: str, partitions: Iterable[int],
     finally:
         consumer.close()
     return group_records(state_group, records)
+
+
+def ensure_changelog_for(kafka: KafkaSettings, changelog: str, inputs: Iterable[str]) -> int:
+    """The changelog of a member reading ``inputs``, with a partition for every input partition; its
+    partition count. An existing changelog narrower than an input is an error naming the fix."""
+    counts = topic_partitions(kafka, inputs)
+    widest = max([kafka.partitions, *counts.values()])
+    have = ensure_changelog(kafka, changelog, widest)
+    for topic, n in counts.items():
+        if n > have:
+            raise AlertsError(f"{topic} has {n} partitions but the changelog {changelog} only "
+                              f"{have}; give the changelog at least {n}")
+    return have

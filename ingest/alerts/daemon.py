@@ -39,13 +39,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
-import pyarrow.compute as pc
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
 from smartcity.core.errors import AlertsError
-from smartcity.ingest.alerts.changelog import ChangelogKeys, ensure_changelog, topic_partitions
-from smartcity.ingest.alerts.engine import AlertEngine, Output, sane_rows
+from smartcity.ingest.alerts.changelog import ChangelogKeys, ensure_changelog_for
+from smartcity.ingest.alerts.engine import AlertEngine
+from smartcity.ingest.alerts.engine_types import Output
+from smartcity.ingest.alerts.inputs import usable_rows
 from smartcity.ingest.alerts.metrics import AlertMetrics
 from smartcity.ingest.alerts.reporting import AlertStats, EngineReporter, count_committed
 from smartcity.ingest.alerts.restore import Restorer
@@ -54,10 +56,17 @@ from smartcity.ingest.alerts.transactions import Transaction, transactional_prod
 from smartcity.ingest.decode.rows import BatchDecoder
 from smartcity.ingest.health import Heartbeat
 from smartcity.ingest.kafka.admin import create_topics
-from smartcity.ingest.kafka.member import AssignmentClock, check_error, fmt_partitions, member_config, produce
+from smartcity.ingest.kafka.member import (
+    AssignmentClock,
+    check_error,
+    fmt_partitions,
+    member_config,
+    position_of,
+    produce,
+)
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.proto import Alert
-from smartcity.proto.codec import ALERT, BUS_WINDOW
+from smartcity.proto.codec import ALERT, BUS_WINDOW, Codec
 from smartcity.storage.datasets import AIR_READINGS, BUS_TELEMETRY, STATION_EVENTS, Dataset
 
 log = logging.getLogger("smartcity.alerts")
@@ -82,7 +91,7 @@ class AlertDaemon:
         self.decoders = {kind: BatchDecoder(DATASETS[kind]) for kind in settings.streams}
         self.changelog = kafka.topic("alerts_changelog")
         self.out_topics = {"alerts": kafka.topic("alerts"), "bus_windows": kafka.topic("bus_windows")}
-        self.codecs = {"alerts": ALERT, "bus_windows": BUS_WINDOW}
+        self.codecs: dict[str, Codec[Any]] = {"alerts": ALERT, "bus_windows": BUS_WINDOW}
         self.headers = {k: c.headers(kafka.encoding) for k, c in self.codecs.items()}
         self.engine = AlertEngine(settings)
         self.metrics = AlertMetrics()
@@ -112,7 +121,8 @@ class AlertDaemon:
     def run(self) -> AlertStats:
         began = time.monotonic()
         s = self.settings
-        self._prepare_topics()
+        create_topics(self.kafka, list(self.out_topics.values()))
+        self.restorer.changelog_partitions = ensure_changelog_for(self.kafka, self.changelog, self.inputs)
         if s.metrics_port is not None:
             self.metrics.serve(s.metrics_port)
         member = s.instance_id or uuid.uuid4().hex[:12]
@@ -148,22 +158,12 @@ class AlertDaemon:
             finally:
                 gc.set_threshold(*thresholds)
                 gc.unfreeze()
-                if self._txn is not None and self._txn.open:
+                if self._txn.open:
                     self._abort()
         self.stats.seconds = time.monotonic() - began
         log.info("alerts stopped", extra={"consumed": self.stats.consumed, "alerts": self.stats.alerts,
                                           "windows": self.stats.windows})
         return self.stats
-
-    def _prepare_topics(self) -> None:
-        create_topics(self.kafka, list(self.out_topics.values()))
-        counts = topic_partitions(self.kafka, self.inputs)
-        widest = max([self.kafka.partitions, *counts.values()])
-        have = self.restorer.changelog_partitions = ensure_changelog(self.kafka, self.changelog, widest)
-        for topic, n in counts.items():
-            if n > have:
-                raise AlertsError(f"{topic} has {n} partitions but the changelog {self.changelog} only "
-                                  f"{have}; give the changelog at least {n}")
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -206,9 +206,10 @@ class AlertDaemon:
             if (err := m.error()) is not None:
                 check_error(err, AlertsError)
                 continue
-            group = by_topic.get(m.topic())
+            topic = m.topic() or ""  # set on every consumed message
+            group = by_topic.get(topic)
             if group is None:
-                group = by_topic[m.topic()] = []
+                group = by_topic[topic] = []
             group.append(m)
         out: list[Output] = []
         for topic, group in by_topic.items():
@@ -217,20 +218,16 @@ class AlertDaemon:
                 continue
             offsets = self._offsets
             for m in group:
-                offsets[(topic, m.partition())] = m.offset() + 1
+                _, partition, offset = position_of(m)
+                offsets[(topic, partition)] = offset + 1
             self.stats.consumed += len(group)
             self.metrics.consumed.labels(topic).inc(len(group))
-            decoded = self.decoders[kind].decode([m.value() for m in group])
-            table, index = decoded.table, decoded.index
-            if table.num_rows:
-                sane = sane_rows(kind, table, int(time.time() * 1000))
-                if not pc.all(sane).as_py():
-                    table, index = table.filter(sane), index[sane.to_numpy(zero_copy_only=False)]
+            table, index = usable_rows(self.decoders[kind], kind, [m.value() for m in group])
             bad = len(group) - table.num_rows
             if bad:
                 self.stats.invalid += bad
                 self.metrics.invalid.labels(topic).inc(bad)
-            partitions = [group[i].partition() for i in index.tolist()]
+            partitions = [position_of(group[i])[1] for i in index.tolist()]
             out += self.engine.process(kind, table, partitions, now)
         return out
 

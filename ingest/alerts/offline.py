@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from smartcity.ingest.alerts.engine import AlertEngine, Output
+from smartcity.ingest.alerts.engine import AlertEngine
+from smartcity.ingest.alerts.engine_types import Output
 from smartcity.ingest.alerts.settings import AlertSettings
 from smartcity.ingest.decode.rows import BatchDecoder
 from smartcity.simulator.events import SimEvent
@@ -16,7 +17,7 @@ def run_offline(settings: AlertSettings, events: Iterable[SimEvent], chunk: int 
     """Outputs of the engine over ``events`` (event-time order), one partition per stream, the wall clock
     frozen (windows close by watermark only; idle closes and silence need a live stream)."""
     engine = AlertEngine(settings)
-    decoders = {kind: BatchDecoder(BY_KIND[kind]) for kind in settings.streams}
+    decoders: dict[str, BatchDecoder] = {kind: BatchDecoder(BY_KIND[kind]) for kind in settings.streams}
     pending: dict[str, list[bytes]] = {kind: [] for kind in settings.streams}
 
     def flush(kind: str) -> list[Output]:

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from smartcity.ingest.alerts.engine import AlertEngine
 from smartcity.ingest.alerts.metrics import AlertMetrics
 from smartcity.proto import Alert
+from smartcity.proto.codec import enum_names
 
 log = logging.getLogger("smartcity.alerts")
 
 LATE_LOG_EVERY_S = 5.0
-_STATES = Alert.DESCRIPTOR.fields_by_name["state"].enum_type.values_by_number
-_KINDS = Alert.DESCRIPTOR.fields_by_name["kind"].enum_type.values_by_number
+_STATES = enum_names(Alert.DESCRIPTOR.fields_by_name["state"])
+_KINDS = enum_names(Alert.DESCRIPTOR.fields_by_name["kind"])
 
 
 @dataclass
@@ -42,10 +43,10 @@ def count_committed(stats: AlertStats, metrics: AlertMetrics, alerts: list[Alert
     stats.windows += windows
     metrics.windows.inc(windows)
     for alert in alerts:
-        state = _STATES[alert.state].name
+        state = _STATES[alert.state]
         stats.alerts += 1
         stats.by_state[state] = stats.by_state.get(state, 0) + 1
-        metrics.alerts.labels(_KINDS[alert.kind].name, state).inc()
+        metrics.alerts.labels(_KINDS[alert.kind], state).inc()
 
 
 class EngineReporter:

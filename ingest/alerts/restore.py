@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
@@ -37,7 +38,7 @@ def committed_offsets(consumer: Consumer, partitions: list[TopicPartition]) -> l
 class Restorer:
     """Rebuilds the engine's state of partitions from the changelog topic."""
 
-    def __init__(self, kafka: KafkaSettings, changelog: str, group: str, inputs: dict[str, str],
+    def __init__(self, kafka: KafkaSettings, changelog: str, group: str, inputs: Mapping[str, str],
                  engine: AlertEngine) -> None:
         self.kafka, self.changelog, self.group = kafka, changelog, group
         self.inputs, self.engine = inputs, engine

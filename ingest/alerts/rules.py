@@ -21,6 +21,7 @@ write them to its changelog. Alert ids are deterministic: ``<rule>:<subject>:<st
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -118,18 +119,18 @@ class RuleState:
             return Change("UPDATE", self.start, 0, t_ms, value, self.peak, True)
         return None
 
-    def dump(self) -> list[float | int]:
+    def dump(self) -> list[float | int | None]:
         return [int(self.is_open), self.run, self.run_start, _num(self.run_peak), self.start, _num(self.peak),
                 int(self.critical)]
 
     @classmethod
-    def load(cls, data: list[float | int]) -> RuleState:
+    def load(cls, data: Sequence[float | int | None]) -> RuleState:
         state = cls()
-        is_open, state.run, state.run_start, run_peak, state.start, peak, critical = data
+        is_open, run, run_start, run_peak, start, peak, critical = data
         state.is_open, state.critical = bool(is_open), bool(critical)
         state.run_peak = -math.inf if run_peak is None else float(run_peak)
         state.peak = -math.inf if peak is None else float(peak)
-        state.run, state.run_start, state.start = int(state.run), int(state.run_start), int(state.start)
+        state.run, state.run_start, state.start = int(run or 0), int(run_start or 0), int(start or 0)
         return state
 
 

@@ -7,36 +7,14 @@ second (hysteresis), after the stated number of consecutive readings.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86_400.0}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|min|m|h|d)?\s*$")
+from smartcity.core.durations import parse_duration
 
 StreamKind = Literal["bus", "air", "station"]
-
-
-def parse_duration(value: object) -> float:
-    """Seconds from a number of seconds or a string such as ``20s``, ``20m``, ``1h`` or ``250ms``."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as 20s or 20m, got {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return float(match.group(1)) * _UNITS[match.group(2) or "s"]
-    raise ValueError(f"expected a duration such as 250ms, 20s, 20m or 1h, got {value!r}")
-
-
-def format_duration(seconds: float) -> str:
-    """The shortest exact spelling: 1200 -> ``20m``, 0.25 -> ``250ms``, 90 -> ``90s``."""
-    for unit, size in (("d", 86_400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
-        if seconds >= size and (seconds / size).is_integer():
-            return f"{int(seconds / size)}{unit}"
-    return f"{round(seconds * 1000)}ms"
+STREAM_KINDS: tuple[StreamKind, ...] = ("bus", "air", "station")
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -51,7 +29,7 @@ class AlertSettings(BaseModel):
     instance_id: str | None = Field(
         default=None, description="static member id (e.g. the host name): a restarted member takes its partitions "
         "back at once and aborts its predecessor's open transaction; two live members must not share it")
-    streams: list[StreamKind] = Field(default_factory=lambda: ["bus", "air", "station"],
+    streams: list[StreamKind] = Field(default_factory=lambda: list(STREAM_KINDS),
                                       description="input topic kinds to read: bus, air, station")
 
     window: Duration = Field(default=1200.0, gt=0, le=86_400, description="tumbling window of bus statistics")
@@ -93,7 +71,7 @@ class AlertSettings(BaseModel):
 
     silence_after: Duration = Field(default=600.0, gt=0, le=30 * 86_400,
                                     description="event time without data after which a device is silent")
-    silence_streams: list[StreamKind] = Field(default_factory=lambda: ["air", "station"],
+    silence_streams: list[StreamKind] = Field(default_factory=lambda: list(STREAM_KINDS[1:]),
                                               description="kinds of device watched for silence (buses leave service, "
                                               "so they are not watched by default)")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from smartcity.ingest.alerts.rules import RuleState, Silence
 from smartcity.ingest.alerts.windows import KeyedWindows
@@ -55,7 +56,7 @@ class BusAgg:
         return [self.count, self.total, self.low, self.high, self.route, self.last_t, self.capacity]
 
     @classmethod
-    def load(cls, data: list) -> BusAgg:
+    def load(cls, data: list[Any]) -> BusAgg:
         agg = cls()
         agg.count, agg.total, agg.low, agg.high, agg.route, agg.last_t, agg.capacity = data
         return agg
@@ -86,7 +87,7 @@ class AirAgg:
         return [*self.sums, *self.counts]
 
     @classmethod
-    def load(cls, data: list) -> AirAgg:
+    def load(cls, data: list[Any]) -> AirAgg:
         agg = cls()
         agg.sums, agg.counts = [float(x) for x in data[:4]], [int(x) for x in data[4:]]
         return agg
@@ -124,10 +125,11 @@ class StationEntity:
 
 
 Entity = BusEntity | SensorEntity | StationEntity
-ENTITY = {"bus": BusEntity, "air": SensorEntity, "station": StationEntity}
+Agg = Any  # BusAgg in bus windows, AirAgg in air buckets: each stream knows which it holds
+ENTITY: dict[str, type[Entity]] = {"bus": BusEntity, "air": SensorEntity, "station": StationEntity}
 
 
-def dump_entity(windows: KeyedWindows | None, key: str, ent: Entity) -> dict | None:
+def dump_entity(windows: KeyedWindows[Agg] | None, key: str, ent: Entity) -> dict[str, object] | None:
     """The device's state as plain data, or None when there is nothing to keep."""
     data: dict[str, object] = {}
     if windows is not None:
@@ -154,7 +156,7 @@ def dump_entity(windows: KeyedWindows | None, key: str, ent: Entity) -> dict | N
     return data or None
 
 
-def load_entity(kind: str, text: bytes, windows: KeyedWindows | None, key: str) -> Entity:
+def load_entity(kind: str, text: bytes, windows: KeyedWindows[Agg] | None, key: str) -> Entity:
     """The device from its changelog value; its open windows go back into ``windows``."""
     data = json.loads(text)
     ent = ENTITY[kind]()

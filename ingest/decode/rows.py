@@ -11,6 +11,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +22,7 @@ from google.protobuf.message import Message
 
 from smartcity.core.errors import DecodeError
 from smartcity.ingest.decode.wire import WireDecoder
-from smartcity.proto.codec import Codec, Encoding, Headers, codec_for, encoding_from_headers
+from smartcity.proto.codec import Codec, Encoding, Headers, codec_for, encoding_from_headers, enum_names
 from smartcity.storage.datasets import ABSENT_AS, Dataset, is_optional
 
 JSON_START = ord("{")
@@ -40,14 +41,13 @@ class Decoded:
 def message_row(message: Message) -> dict[str, object]:
     """One lake row of a decoded message (optional fields absent -> None, enums by name)."""
     row: dict[str, object] = {}
-    for f in message.DESCRIPTOR.fields:
+    for f in cast("list[FieldDescriptor]", message.DESCRIPTOR.fields):  # the C descriptors' stub type
         if is_optional(f) and not message.HasField(f.name):
             row[f.name] = ABSENT_AS.get(f.full_name)
             continue
         value = getattr(message, f.name)
         if f.type == FieldDescriptor.TYPE_ENUM:
-            enum_value = f.enum_type.values_by_number.get(value)
-            value = enum_value.name if enum_value is not None else str(value)
+            value = enum_names(f).get(value, str(value))
         row[f.name] = value
     return row
 
@@ -84,7 +84,7 @@ class BatchDecoder:
             elif is_optional(f):
                 continue
             elif f.type == FieldDescriptor.TYPE_ENUM:
-                out[f.name] = f.enum_type.values_by_number[0].name
+                out[f.name] = enum_names(f)[0]
             elif f.type in (FieldDescriptor.TYPE_STRING,):
                 out[f.name] = ""
             elif f.type == FieldDescriptor.TYPE_BOOL:
@@ -108,14 +108,15 @@ class BatchDecoder:
         """
         n = len(values)
         null_value = np.zeros(n, bool)
-        clean: Sequence[bytes | None] = values
         if None in values:
             null_value = np.fromiter((v is None for v in values), bool, count=n)
-            clean = [v if v is not None else b"" for v in values]
-        lengths = np.fromiter(map(len, clean), np.int64, count=n)  # type: ignore[arg-type]
+            clean: Sequence[bytes] = [v if v is not None else b"" for v in values]
+        else:
+            clean = cast("Sequence[bytes]", values)
+        lengths = np.fromiter(map(len, clean), np.int64, count=n)
         ends = np.cumsum(lengths)
         starts = ends - lengths
-        buf = np.frombuffer(b"".join(clean), np.uint8)  # type: ignore[arg-type]
+        buf = np.frombuffer(b"".join(clean), np.uint8)
         if encodings is None:
             first = np.zeros(n, np.uint8)
             nonempty = lengths > 0
@@ -138,7 +139,7 @@ class BatchDecoder:
             retry += pb_idx[~good].tolist()
         js_idx = np.nonzero(is_json & ~null_value)[0]
         if len(js_idx):
-            table, ok = self._decode_json([clean[i] for i in js_idx])  # type: ignore[misc]
+            table, ok = self._decode_json([clean[i] for i in js_idx.tolist()])
             if table is not None:
                 tables.append(table)
                 indexes.append(js_idx[ok])

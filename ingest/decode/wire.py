@@ -16,14 +16,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from numba import njit
 
+from smartcity.proto.codec import enum_names
 from smartcity.storage.datasets import ABSENT_AS, is_optional, message_schema
+
+Array = npt.NDArray[Any]
 
 _VARINT_TYPES = {
     FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,
@@ -41,7 +46,7 @@ MAX_FIELD_NUMBER = 536_870_911  # 2**29 - 1: larger tags are invalid wire format
 
 
 @njit(cache=True, nogil=True)
-def _varint(buf, p, end):  # pragma: no cover - compiled
+def _varint(buf: Array, p: int, end: int) -> tuple[Any, int]:  # pragma: no cover - compiled
     """The varint at ``buf[p]``: (value, position after it); position -1 when it is malformed
     (runs past ``end`` or over 10 bytes)."""
     value = np.uint64(0)
@@ -57,7 +62,8 @@ def _varint(buf, p, end):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _scan(buf, starts, ends, index_lut, wire_lut, vals, lens, bad):  # pragma: no cover - compiled
+def _scan(buf: Array, starts: Array, ends: Array, index_lut: Array, wire_lut: Array,  # pragma: no cover - compiled
+          vals: Array, lens: Array, bad: Array) -> None:
     """Walk every message once. For each known field with the expected wire type, keep the last
     occurrence: varints as their value, fixed 64/32-bit values as their bits, length-delimited values
     as (start, length). ``lens`` stays -1 for absent fields."""
@@ -131,7 +137,7 @@ def _scan(buf, starts, ends, index_lut, wire_lut, vals, lens, bad):  # pragma: n
 
 
 @njit(cache=True, nogil=True)
-def _gather(buf, starts, sizes, offsets, out):  # pragma: no cover - compiled
+def _gather(buf: Array, starts: Array, sizes: Array, offsets: Array, out: Array) -> None:  # pragma: no cover - compiled
     for i in range(starts.shape[0]):
         n = sizes[i]
         if n > 0:
@@ -263,8 +269,8 @@ class WireDecoder:
             return pa.array(texts, type=pa.string()), utf8_bad
 
     def _enum(self, f: FieldDescriptor, numbers: np.ndarray, present: np.ndarray) -> pa.Array:
-        names = [v.name for v in f.enum_type.values]
-        known = {v.number: i for i, v in enumerate(f.enum_type.values)}
+        names = list(enum_names(f).values())
+        known = {number: i for i, number in enumerate(enum_names(f))}
         dictionary = list(names)
         indices = np.full(len(numbers), -1, np.int32)
         top = max(known) + 1

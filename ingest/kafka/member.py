@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from confluent_kafka import KafkaError, Producer, TopicPartition
+from confluent_kafka import KafkaError, Message, Producer, TopicPartition
 
 from smartcity.core.errors import SmartcityError
 from smartcity.ingest.kafka.config import consumer_config
@@ -22,6 +22,8 @@ ASSIGN_TIMEOUT_S = 90.0
 """A bounded run that is given no partition within this long fails (the topics probably don't exist)."""
 
 log = logging.getLogger("smartcity.kafka")
+
+Header = tuple[str, str | bytes | None]
 
 
 class StatsSink(Protocol):
@@ -73,7 +75,7 @@ class AssignmentClock:
 
 
 def produce(producer: Producer, topic: str, value: bytes | None, key: bytes | None = None, *,
-            headers: list[tuple[str, bytes]] | None = None, partition: int | None = None,
+            headers: Sequence[Header] | None = None, partition: int | None = None,
             wait_s: float = 0.05) -> None:
     """``producer.produce`` that waits (serving delivery callbacks) while the local queue is full."""
     kwargs: dict[str, Any] = {}
@@ -90,7 +92,7 @@ def produce(producer: Producer, topic: str, value: bytes | None, key: bytes | No
 
 
 def produce_all(producer: Producer, topic: str, records: Iterable[tuple[bytes | None, bytes | None]], *,
-                headers: list[tuple[str, bytes]] | None = None,
+                headers: Sequence[Header] | None = None,
                 every: int = 100_000, on_progress: Callable[[int], None] | None = None) -> int:
     """Produce ``(key, value)`` records with :func:`produce`; how many were produced."""
     n = 0
@@ -102,6 +104,22 @@ def produce_all(producer: Producer, topic: str, records: Iterable[tuple[bytes | 
             if on_progress is not None:
                 on_progress(n)
     return n
+
+
+def position_of(message: Message) -> tuple[str, int, int]:
+    """Topic, partition and offset of a consumed message (set for every message without an error)."""
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    if topic is None or partition is None or offset is None:
+        raise ValueError("not a consumed message: it has no topic, partition or offset")
+    return topic, partition, offset
+
+
+def headers_of(message: Message) -> list[Header]:
+    """A message's headers as a list of pairs (empty when it has none)."""
+    headers = message.headers()
+    if headers is None:
+        return []
+    return list(headers.items()) if isinstance(headers, dict) else headers
 
 
 def fmt_partitions(partitions: Iterable[TopicPartition]) -> str:

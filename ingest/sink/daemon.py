@@ -18,7 +18,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, Message, Producer, TopicPartition
@@ -28,11 +27,11 @@ from smartcity.ingest.decode.gtfsrt import GtfsRtDecoder
 from smartcity.ingest.decode.rows import BatchDecoder
 from smartcity.ingest.health import Heartbeat
 from smartcity.ingest.kafka.config import producer_config
-from smartcity.ingest.kafka.member import AssignmentClock, check_error, fmt_partitions, member_config
+from smartcity.ingest.kafka.member import AssignmentClock, check_error, fmt_partitions, member_config, position_of
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.ingest.sink.batching import TP, Buffers, is_full, is_old
 from smartcity.ingest.sink.deadletter import DeadLetterWriter
-from smartcity.ingest.sink.landing import BatchResult
+from smartcity.ingest.sink.landing import BatchResult, RowsDecoder
 from smartcity.ingest.sink.metrics import SinkMetrics
 from smartcity.ingest.sink.settings import IngestSettings
 from smartcity.ingest.sink.start import start_offset
@@ -78,7 +77,7 @@ class Sink:
         self.on_batch = on_batch
         self.topics = resolve_topics(kafka, ingest)
         self.committer = Committer(lake.root, get_format(lake.format, lake.compression))
-        self.decoders: dict[str, Any] = {
+        self.decoders: dict[str, RowsDecoder] = {
             topic: GtfsRtDecoder() if topic == ingest.gtfsrt_topic else BatchDecoder(dataset)
             for topic, dataset in self.topics.items()}
         self.metrics = SinkMetrics()
@@ -179,8 +178,8 @@ class Sink:
             change |= topics[1:] != topics[:-1]
         bounds = [0, *(np.nonzero(change)[0] + 1).tolist(), len(msgs)]
         for a, b in itertools.pairwise(bounds):
-            first = msgs[a]
-            key = (first.topic(), first.partition())
+            topic, partition, _ = position_of(msgs[a])
+            key = (topic, partition)
             self.buffers.add(key, msgs[a:b])
             self.metrics.consumed.labels(key[0]).inc(b - a)
         self.stats.consumed += len(msgs)
@@ -243,7 +242,10 @@ class Sink:
     def _commit(self, offsets: list[TopicPartition], asynchronous: bool = False) -> None:
         assert self.consumer is not None
         try:
-            self.consumer.commit(offsets=offsets, asynchronous=asynchronous)
+            if asynchronous:
+                self.consumer.commit(offsets=offsets, asynchronous=True)
+            else:
+                self.consumer.commit(offsets=offsets, asynchronous=False)
             self.metrics.last_commit.set_to_current_time()
         except KafkaException as exc:
             # The lake already records these batches as landed; whoever owns the partition next starts after them.

@@ -12,14 +12,11 @@ from collections.abc import Sequence
 from confluent_kafka import Message, Producer
 
 from smartcity.core.errors import SinkError
-from smartcity.ingest.kafka.member import produce
+from smartcity.ingest.kafka.member import Header, headers_of, position_of, produce
 from smartcity.ingest.sink.landing import DeadLetter
 from smartcity.ingest.sink.metrics import SinkMetrics
 
 FLUSH_TIMEOUT_S = 60.0
-
-Header = tuple[str, bytes]
-
 
 def dead_letter_headers(message_headers: Sequence[Header] | None, dead: DeadLetter, *, topic: str,
                         partition: int, offset: int, dataset: str) -> list[Header]:
@@ -45,8 +42,8 @@ class DeadLetterWriter:
              dataset: str) -> None:
         for letter in dead:
             m = messages[letter.index]
-            headers = dead_letter_headers(m.headers(), letter, topic=topic, partition=partition,
-                                          offset=m.offset(), dataset=dataset)
+            headers = dead_letter_headers(headers_of(m), letter, topic=topic, partition=partition,
+                                          offset=position_of(m)[2], dataset=dataset)
             produce(self.producer, self.topic, m.value(), m.key(), headers=headers)
             self.metrics.deadletters.labels(topic, letter.stage).inc()
         remaining = self.producer.flush(FLUSH_TIMEOUT_S)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
 
-from smartcity.ingest.decode.rows import BatchDecoder, Decoded
+from smartcity.ingest.decode.rows import Decoded
 from smartcity.ingest.decode.validate import validate
 from smartcity.proto.codec import Encoding, Headers
 from smartcity.storage.commit import Committer, LandedFile, Part
@@ -32,7 +33,11 @@ class BatchResult:
     seconds: float = 0.0
 
 
-RowsDecoder = Callable[..., Decoded]
+class RowsDecoder(Protocol):
+    """Turns message values into rows (:class:`BatchDecoder`, the GTFS-Realtime decoder)."""
+
+    def decode(self, values: Sequence[bytes | None], encodings: Sequence[Encoding] | None = None,
+               headers_of: Callable[[int], Headers] | None = None) -> Decoded: ...
 
 
 def lake_rows(dataset: Dataset, decoded_table: pa.Table, topic: str, partition: int,
@@ -78,7 +83,7 @@ def _one_per_message(dead: list[DeadLetter]) -> list[DeadLetter]:
     return [by_index[i] for i in sorted(by_index)]
 
 
-def process_batch(dataset: Dataset, decoder: BatchDecoder | RowsDecoder, committer: Committer, topic: str,
+def process_batch(dataset: Dataset, decoder: RowsDecoder, committer: Committer, topic: str,
                   partition: int, values: Sequence[bytes | None], offsets: np.ndarray,
                   encodings: Sequence[Encoding] | None = None, now_ms: int | None = None,
                   headers_of: Callable[[int], Headers] | None = None) -> BatchResult:
@@ -89,8 +94,7 @@ def process_batch(dataset: Dataset, decoder: BatchDecoder | RowsDecoder, committ
     """
     began = time.perf_counter()
     now = int(time.time() * 1000) if now_ms is None else now_ms
-    decode = getattr(decoder, "decode", decoder)
-    decoded = decode(values, encodings, headers_of)
+    decoded = decoder.decode(values, encodings, headers_of)
     dead = [DeadLetter(i, "decode", reason) for i, reason in sorted(decoded.errors.items())]
     table, index = decoded.table, decoded.index
     check = validate(dataset.name, table, now)

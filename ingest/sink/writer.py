@@ -8,14 +8,14 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from confluent_kafka import Message
 
+from smartcity.ingest.kafka.member import headers_of
 from smartcity.ingest.sink.batching import TP
 from smartcity.ingest.sink.deadletter import DeadLetterWriter
-from smartcity.ingest.sink.landing import BatchResult, process_batch
+from smartcity.ingest.sink.landing import BatchResult, RowsDecoder, process_batch
 from smartcity.ingest.sink.metrics import SinkMetrics
 from smartcity.storage.commit import Committer
 from smartcity.storage.datasets import Dataset
@@ -46,7 +46,7 @@ class Job:
 class Writer:
     """Takes :class:`Job` s from a short queue (its length bounds memory) on its own thread."""
 
-    def __init__(self, topics: dict[str, Dataset], decoders: dict[str, Any], committer: Committer,
+    def __init__(self, topics: dict[str, Dataset], decoders: dict[str, RowsDecoder], committer: Committer,
                  dead_letters: DeadLetterWriter, metrics: SinkMetrics, stats: SinkStats,
                  on_batch: Callable[[BatchResult, SinkStats], None] | None = None) -> None:
         self.topics, self.decoders, self.committer = topics, decoders, committer
@@ -106,7 +106,7 @@ class Writer:
         offsets = np.fromiter(map(Message.offset, msgs), np.int64, count=len(msgs))
         with self.metrics.batch_seconds.time():
             result = process_batch(dataset, self.decoders[job.topic], self.committer, job.topic, job.partition,
-                                   values, offsets, headers_of=lambda i: msgs[i].headers())
+                                   values, offsets, headers_of=lambda i: headers_of(msgs[i]))
             if result.dead:
                 self.dead_letters.send(msgs, result.dead, topic=job.topic, partition=job.partition,
                                        dataset=dataset.name)

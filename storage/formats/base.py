@@ -10,8 +10,12 @@ import pyarrow as pa
 
 
 class Format(Protocol):
-    name: str
-    ext: str
+    # Read-only: the formats are frozen dataclasses.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def ext(self) -> str: ...
 
     def write(self, table: pa.Table, path: Path) -> None:
         """Write ``table`` to ``path`` (a new file) and make it durable (fsync)."""

@@ -16,7 +16,8 @@ from functools import cache
 import polars as pl
 
 from smartcity.analysis.air import aqi, nowcast_frame
-from smartcity.ingest.alerts.engine import AlertEngine, Output
+from smartcity.ingest.alerts.engine import AlertEngine
+from smartcity.ingest.alerts.engine_types import Output
 from smartcity.ingest.alerts.settings import AlertSettings
 from smartcity.ingest.decode.rows import BatchDecoder
 from smartcity.proto import AlertState

@@ -9,8 +9,10 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from smartcity.ingest.alerts.engine import AlertEngine, sane_rows
-from smartcity.ingest.alerts.settings import AlertSettings, format_duration, parse_duration
+from smartcity.core.durations import format_duration, parse_duration
+from smartcity.ingest.alerts.engine import AlertEngine
+from smartcity.ingest.alerts.inputs import sane_rows
+from smartcity.ingest.alerts.settings import AlertSettings
 from smartcity.proto import AlertKind, AlertState, BusTelemetry, Severity
 from smartcity.proto.codec import BUS
 from smartcity.simulator.config import to_ms

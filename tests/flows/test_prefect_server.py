@@ -65,10 +65,16 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 
 def test_serve_registers_schedules_and_a_triggered_run_writes_marts(prefect_api: dict[str, str],
                                                                      tmp_path: Path) -> None:
+    """The lake is named only in the settings file given with --config: the served flows find it there."""
     lake = tmp_path / "lake"
     shutil.copytree(samples_dir(), lake)
-    serve = subprocess.Popen([sys.executable, "-m", "smartcity.cli.main", "serve", "--lake", str(lake)],
-                             env=prefect_api,
+    config = tmp_path / "smartcity.toml"
+    config.write_text(f'[lake]\npath = "{lake.resolve()}"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in prefect_api.items() if not k.startswith("SMARTCITY_")}
+    serve = subprocess.Popen([sys.executable, "-m", "smartcity.cli.main", "--config", str(config), "serve"],
+                             env=env, cwd=elsewhere,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         from prefect.client.orchestration import get_client
@@ -100,7 +106,7 @@ def test_serve_registers_schedules_and_a_triggered_run_writes_marts(prefect_api:
             deployment = found[name]
             crons = {(s.schedule.cron, s.schedule.timezone) for s in deployment.schedules}  # type: ignore[attr-defined]
             assert crons == set(spec.schedules), name
-            assert deployment.parameters["lake"] == str(lake.resolve())  # type: ignore[attr-defined]
+            assert "lake" not in deployment.parameters  # type: ignore[attr-defined]  # read when each run starts
 
         run = run_deployment("bus_operations/bus-operations-hourly", parameters={"date": "2026-03-10"},
                              timeout=240)
@@ -109,6 +115,7 @@ def test_serve_registers_schedules_and_a_triggered_run_writes_marts(prefect_api:
         assert performance.height > 5 and set(performance["date"].cast(str)) == {"2026-03-10"}
         assert read_mart(lake, "bus_occupancy").height > 100
         assert (lake / "smartcity.duckdb").exists()  # the flow refreshed the catalog
+        assert not (elsewhere / "lake").exists()
 
         async def artifacts() -> set[str]:
             async with get_client() as client:

@@ -1,0 +1,65 @@
+"""Closing windows: those a stream's watermark passed (or all of an idle bus stream's), and the bus window records."""
+
+from __future__ import annotations
+
+import logging
+
+from smartcity.ingest.alerts.engine_types import EngineStats, Output, PartitionState, StreamState
+from smartcity.ingest.alerts.state import Agg
+from smartcity.ingest.alerts.windows import ClosedWindow
+from smartcity.proto import BusWindowStats
+
+log = logging.getLogger("smartcity.alerts")
+
+
+def close_windows(stream: StreamState, now: float,
+                  stats: EngineStats) -> list[tuple[PartitionState, ClosedWindow[Agg]]]:
+    """The windows of ``stream`` that close at ``now``, with their partitions (whose devices are marked dirty)."""
+    closed: list[tuple[PartitionState, ClosedWindow[Agg]]] = []
+    parts = list(stream.parts.values())
+    if stream.kind == "bus" and stream.clock.idle(now) and any(p.windows and p.windows.by_start for p in parts):
+        for part in parts:
+            assert part.windows is not None
+            closed += [(part, w) for w in part.windows.close_all()]
+        through = max(part.windows.closed_through for part in parts)  # type: ignore[union-attr]
+        for part in parts:
+            part.windows.closed_through = through  # type: ignore[union-attr]
+            part.meta_dirty = True
+        stats.idle_closes += 1
+        log.info("bus stream idle for %.0f s: closed %d open windows", stream.clock.idle_for(now), len(closed))
+    else:
+        watermark = stream.clock.watermark(now)
+        if watermark is None:
+            return []
+        for part in parts:
+            assert part.windows is not None
+            done = part.windows.close_until(watermark)
+            if done:
+                closed += [(part, w) for w in done]
+                part.meta_dirty = True
+    for part, w in closed:
+        part.dirty.add(w.key)
+    return closed
+
+
+def bus_window_outputs(closed: list[tuple[PartitionState, ClosedWindow[Agg]]], stats: EngineStats) -> list[Output]:
+    """A ``BusWindowStats`` per closed bus window, with the fleet mean of the windows that close together."""
+    fleet: dict[int, list[int]] = {}
+    for _, w in closed:
+        agg = w.agg
+        f = fleet.setdefault(w.start, [0, 0, 0])
+        f[0] += 1
+        f[1] += agg.total
+        f[2] += agg.count
+    out = []
+    for _, w in sorted(closed, key=lambda pw: (pw[1].start, pw[1].key)):
+        agg = w.agg
+        buses, total, count = fleet[w.start]
+        message = BusWindowStats(
+            bus_id=w.key, route_id=agg.route, window_start_ms=w.start, window_end_ms=w.end,
+            event_time_ms=w.end, readings=agg.count, passengers_min=agg.low, passengers_max=agg.high,
+            passengers_mean=agg.total / agg.count, capacity=agg.capacity, fleet_buses=buses,
+            fleet_passengers_mean=total / count, closed_on_idle=w.on_idle)
+        out.append(Output("bus_windows", w.key, message))
+    stats.windows += len(out)
+    return out
