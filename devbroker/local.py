@@ -172,7 +172,7 @@ class LocalCluster:
                 if not pid_alive(node.pid):
                     text = node.log_file.read_text(errors="replace") if node.log_file.exists() else ""
                     if "Address already in use" in text:
-                        raise _PortRace()
+                        raise _PortRace
                     raise BrokerError(f"Kafka node {node.node_id} exited during start-up: {_cause(text)} "
                                       f"(log: {node.log_file})")
                 if port_open(node.port):

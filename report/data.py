@@ -48,7 +48,7 @@ def daily_air(hourly: pl.DataFrame) -> pl.DataFrame:
     """Per date: the highest hourly AQI and its sensor, and the mean of every pollutant's hourly means."""
     if hourly.is_empty():
         return pl.DataFrame(schema={"date": pl.Date, "aqi_max": pl.Int64, "sensor_id": pl.String,
-                                    **{c: pl.Float64 for c in POLLUTANTS}})
+                                    **dict.fromkeys(POLLUTANTS, pl.Float64)})
     worst = (hourly.filter(pl.col("aqi").is_not_null()).sort("aqi", "hour", descending=[True, False])
              .group_by("date", maintain_order=True).first().select("date", pl.col("aqi").alias("aqi_max"), "sensor_id"))
     means = hourly.group_by("date").agg(pl.col(c).mean() for c in POLLUTANTS)

@@ -63,7 +63,7 @@ def test_o3_daily_max_of_eight_hour_means() -> None:
 
 
 def test_o3_windows_start_at_7_and_end_at_23() -> None:
-    early_peak = o3_day(0.090, range(0, 7))
+    early_peak = o3_day(0.090, range(7))
     assert daily_o3_8h_max(early_peak) == 0.050
     late_peak = o3_day(0.090, range(23, 31))
     assert daily_o3_8h_max(late_peak) == 0.090
