@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, Message, Producer, TopicPartition
@@ -89,21 +89,6 @@ def produce(producer: Producer, topic: str, value: bytes | None, key: bytes | No
             return
         except BufferError:
             producer.poll(wait_s)
-
-
-def produce_all(producer: Producer, topic: str, records: Iterable[tuple[bytes | None, bytes | None]], *,
-                headers: Sequence[Header] | None = None,
-                every: int = 100_000, on_progress: Callable[[int], None] | None = None) -> int:
-    """Produce ``(key, value)`` records with :func:`produce`; how many were produced."""
-    n = 0
-    for key, value in records:
-        produce(producer, topic, value, key, headers=headers)
-        n += 1
-        if n % every == 0:
-            producer.poll(0)
-            if on_progress is not None:
-                on_progress(n)
-    return n
 
 
 def position_of(message: Message) -> tuple[str, int, int]:
