@@ -18,7 +18,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DO_NOT_TRACK=1 \
     PREFECT_HOME=/home/smartcity/.prefect \
     SMARTCITY_LAKE=/lake \
-    SMARTCITY_HEARTBEAT=/tmp/smartcity-heartbeat
+    SMARTCITY_HEARTBEAT=/tmp/smartcity-heartbeat \
+    SMARTCITY_SQL_SAFE=true
 
 COPY constraints.txt /tmp/constraints.txt
 COPY --from=wheel /dist/ /tmp/dist/

@@ -50,7 +50,7 @@ def _land(committer: Committer, dataset: Dataset, columns: dict[str, np.ndarray]
         stamp = datetime.fromtimestamp(int(hour) * 3600, tz=UTC)
         parts.append(Part(dataset.name, stamp.strftime("%Y-%m-%d"), stamp.hour, table.slice(lo, hi - lo),
                           offset + int(lo), offset + int(hi) - 1))
-    committer.land(f"smartcity.{dataset.name}", partition, offset, offset + n - 1, parts)
+    committer.land(f"smartcity.{dataset.name}", partition, offset, offset + n - 1, parts, fence=False)
     return offset + n
 
 

@@ -20,7 +20,8 @@ _FIELDS = {
     "idle_timeout": "idle_timeout", "commit_interval": "commit_interval", "crowding_ratio": "crowding_ratio",
     "crowding_readings": "crowding_readings", "aqi_level": "aqi_level", "no2_ppb": "no2_ppb", "o3_ppb": "o3_ppb",
     "air_bucket": "air_bucket", "delay": "delay_s", "waiting": "waiting_passengers",
-    "silence_after": "silence_after", "metrics_port": "metrics_port", "log_format": "log_format",
+    "silence_after": "silence_after", "metrics_port": "metrics_port", "metrics_host": "metrics_host",
+    "log_format": "log_format",
 }
 
 
@@ -48,6 +49,8 @@ _FIELDS = {
               help="Waiting passengers above which a station alerts [default: 150].")
 @click.option("--silence-after", type=SECONDS, help="No data for this long makes a device silent [default: 10m].")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), help="Serve Prometheus metrics on this port.")
+@click.option("--metrics-host", metavar="ADDRESS",
+              help="Address the metrics port binds; 0.0.0.0 for every interface [default: 127.0.0.1].")
 @click.option("--log-format", type=click.Choice(["text", "json"]), help="Log lines as text or JSON.")
 @click.option("--heartbeat", type=click.Path(path_type=Path, dir_okay=False),
               help="Heartbeat file for `smartcity health` [default: the [health] setting].")
@@ -60,8 +63,8 @@ def alerts(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: 
            idle_timeout: float | None, commit_interval: float | None, crowding_ratio: float | None,
            crowding_readings: int | None, aqi_level: int | None, no2_ppb: float | None, o3_ppb: float | None,
            air_bucket: float | None, delay: float | None, waiting: int | None, silence_after: float | None,
-           metrics_port: int | None, log_format: str | None, heartbeat: Path | None, until_idle: float | None,
-           max_seconds: float | None, quiet: bool) -> None:
+           metrics_port: int | None, metrics_host: str | None, log_format: str | None, heartbeat: Path | None,
+           until_idle: float | None, max_seconds: float | None, quiet: bool) -> None:
     """Alert on crowded buses, unhealthy air, late departures, crowded stations and silent devices, and
     publish per-bus window statistics, from the raw topics, exactly once.
 

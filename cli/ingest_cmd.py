@@ -23,6 +23,8 @@ from smartcity.cli.common import err, kafka_flags, kafka_options, lake_option, o
 @click.option("--until-caught-up", is_flag=True,
               help="Read every assigned partition up to its high watermark at start, land, commit, exit 0.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), help="Serve Prometheus metrics on this port.")
+@click.option("--metrics-host", metavar="ADDRESS",
+              help="Address the metrics port binds; 0.0.0.0 for every interface [default: 127.0.0.1].")
 @click.option("--instance-id", help="Static group membership id: a restarted member gets its partitions back at once.")
 @click.option("--gtfsrt-topic", help="Also land GTFS-Realtime FeedMessages from this topic as bus_telemetry.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), help="Log lines as text or JSON.")
@@ -31,9 +33,8 @@ from smartcity.cli.common import err, kafka_flags, kafka_options, lake_option, o
 @click.pass_context
 def ingest(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: tuple[str, ...], lake: Path | None,
            topics: str | None, group: str | None, fmt: str | None, batch_rows: int | None, batch_bytes: int | None,
-           batch_age: float | None, until_caught_up: bool, metrics_port: int | None, instance_id: str | None,
-           gtfsrt_topic: str | None,
-           log_format: str | None, heartbeat: Path | None) -> None:
+           batch_age: float | None, until_caught_up: bool, metrics_port: int | None, metrics_host: str | None,
+           instance_id: str | None, gtfsrt_topic: str | None, log_format: str | None, heartbeat: Path | None) -> None:
     """Land Kafka topics in the lake exactly once: event-time date=/hour= partitions, bad messages to
     the dead-letter topic, offsets committed only after the files are durable.
 
@@ -56,7 +57,8 @@ def ingest(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: 
         health={"heartbeat": heartbeat},
         ingest={"topics": topics.split(",") if topics else None, "group": group, "batch_max_rows": batch_rows,
                 "batch_max_bytes": batch_bytes, "batch_max_age_s": batch_age, "metrics_port": metrics_port,
-                "instance_id": instance_id, "gtfsrt_topic": gtfsrt_topic, "log_format": log_format},
+                "metrics_host": metrics_host, "instance_id": instance_id, "gtfsrt_topic": gtfsrt_topic,
+                "log_format": log_format},
     )
     if settings.ingest.log_format == "json":
         use_json_logs()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 from rich.table import Table
@@ -42,11 +43,16 @@ def provision(version: str) -> None:
 
 
 @kafka.command()
-@click.option("--brokers", type=click.IntRange(1, 9), default=1, show_default=True,
-              help="Number of nodes (each broker+controller).")
+@click.option("--brokers", type=click.IntRange(1, 9),
+              help="Number of nodes (each broker+controller) [default: 1, or as many as --data-dir holds].")
 @click.option("--heap", default="512m", show_default=True, help="JVM heap per node.")
-def start(brokers: int, heap: str) -> None:
-    """Format a fresh KRaft data directory and start Kafka on 127.0.0.1 (free ports).
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Keep the cluster's data in DIR: formatted on first use, restarted on its data (same cluster "
+              "id, node ids and ports) when DIR already holds one; `kafka stop` never removes it "
+              "[default: a fresh directory in the cache].")
+def start(brokers: int | None, heap: str, data_dir: Path | None) -> None:
+    """Start Kafka on 127.0.0.1: a freshly formatted KRaft cluster on free ports, or with --data-dir
+    the cluster kept in that directory, on its data.
 
     Waits until every broker accepts connections, records PIDs and address in
     $SMARTCITY_CACHE/kafka/cluster.json, and prints the bootstrap address as the last line.
@@ -55,17 +61,23 @@ def start(brokers: int, heap: str) -> None:
     Example:
       smartcity kafka start --brokers 3
       export SMARTCITY_KAFKA_BOOTSTRAP_SERVERS=$(smartcity kafka start | tail -1)
+      smartcity kafka start --data-dir ~/kafka-data     # later: stop, start again, same topics
     """
+    stored = local.stored_cluster(data_dir) if data_dir is not None and data_dir.is_dir() else None
+    wanted = brokers or (len(stored.nodes) if stored else 1)
     running = recorded.running_state()
     if running:
-        if len(running.nodes) != brokers:
+        if data_dir is not None and Path(running.workdir).resolve() != data_dir.expanduser().resolve():
+            raise BrokerError(f"a local Kafka on {running.workdir} is already running at "
+                              f"{running.bootstrap_servers}; run `smartcity kafka stop` first")
+        if len(running.nodes) != wanted:
             raise BrokerError(f"a {len(running.nodes)}-node cluster is already running at "
                               f"{running.bootstrap_servers}; run `smartcity kafka stop` first")
         err.print(f"Kafka already running (PIDs {', '.join(str(n.pid) for n in running.nodes)})")
         out.print(running.bootstrap_servers)
         return
     root = maven.cache_dir() / "kafka" / "clusters"
-    cluster = local.LocalCluster(brokers=brokers, heap=heap, workdir=root,
+    cluster = local.LocalCluster(brokers=wanted, heap=heap, workdir=root, data_dir=data_dir,
                                  on_progress=lambda msg: err.print(f"[dim]{msg}[/dim]"))
     try:
         state = cluster.start()
@@ -73,19 +85,25 @@ def start(brokers: int, heap: str) -> None:
         cluster.stop()
         raise
     recorded.write_state(state)
-    err.print(f"Kafka {state.version} ready in {state.start_seconds:.1f} s: {len(state.nodes)} node(s), "
-              f"PIDs {', '.join(str(n.pid) for n in state.nodes)}, logs in {state.workdir}")
+    what = "restarted on its data" if cluster.reused else "ready"
+    err.print(f"Kafka {state.version} {what} in {state.start_seconds:.1f} s: {len(state.nodes)} node(s), "
+              f"PIDs {', '.join(str(n.pid) for n in state.nodes)}, cluster {state.cluster_id}, "
+              f"data and logs in {state.workdir}")
     out.print(state.bootstrap_servers)
 
 
 @kafka.command()
-@click.option("--keep-data", is_flag=True, help="Keep the data directory (default: remove it).")
+@click.option("--keep-data", is_flag=True,
+              help="Keep the data directory (default: remove it, unless `kafka start --data-dir` named it).")
 def stop(keep_data: bool) -> None:
     """Stop exactly the broker processes `smartcity kafka start` started (by PID).
+
+    The data goes with them, unless kept: `kafka start --data-dir DIR` then starts again on it.
 
     \b
     Example:
       smartcity kafka stop
+      smartcity kafka stop --keep-data    # prints the directory to restart on
     """
     import shutil
 
@@ -94,10 +112,14 @@ def stop(keep_data: bool) -> None:
         err.print("no local Kafka recorded; nothing to stop")
         return
     stopped = local.stop_nodes(state.nodes)
-    if not keep_data:
+    kept = keep_data or state.persistent
+    if not kept:
         shutil.rmtree(state.workdir, ignore_errors=True)
     recorded.clear_state()
     err.print(f"stopped {len(stopped)} Kafka process(es)" + (f" ({', '.join(map(str, stopped))})" if stopped else ""))
+    if kept:
+        err.print(f"data kept in {state.workdir}; `smartcity kafka start --data-dir {state.workdir}` starts on it "
+                  "again", markup=False)
 
 
 @kafka.command()

@@ -76,6 +76,21 @@ class SinkError(TerminalError):
     """The sink cannot go on (bad topics, a failed write, an unreachable dead-letter topic)."""
 
 
+class CorruptStateError(TerminalError):
+    """A state file or manifest of the lake cannot be read; the message names it and the fix."""
+
+
+class FencedBatch(SmartcityError):
+    """A batch that does not follow the lake's landed offset of its partition: another member (a new
+    owner, or this one before a rebalance) has landed that range. The batch is discarded; the member
+    reads again from the lake's offset. Neither transient nor an error of the run."""
+
+    def __init__(self, topic: str, partition: int, first: int, landed: int | None) -> None:
+        super().__init__(f"{topic}[{partition}]: batch from offset {first} fenced: the lake has offsets up to "
+                         f"{landed} landed (expected {first - 1})")
+        self.topic, self.partition, self.first, self.landed = topic, partition, first, landed
+
+
 class AlertsError(TerminalError):
     """The alerting daemon cannot go on (a fatal Kafka error, a changelog too small)."""
 

@@ -53,6 +53,7 @@ class ClusterState:
     nodes: list[Node] = field(default_factory=list)
     started_at: float = 0.0
     start_seconds: float = 0.0
+    persistent: bool = False  # started on a --data-dir: `kafka stop` keeps it, `kafka start --data-dir` reuses it
 
     @property
     def bootstrap_servers(self) -> str:

@@ -69,7 +69,7 @@ class LakeWriter:
             self._next[d] = first + len(values)
             decoder = self._decoders.setdefault(d, BatchDecoder(dataset))
             result = process_batch(dataset, decoder, self.committer, sim_topic(dataset), 0, values, offsets,
-                                   now_ms=self.ingested_at_ms)
+                                   now_ms=self.ingested_at_ms, fence=False)
             self.stats.rows[dataset.name] = self.stats.rows.get(dataset.name, 0) + result.rows
             self.stats.files += len(result.landed)
             self.stats.dead += len(result.dead)
@@ -98,7 +98,7 @@ def frame_to_lake(frame: pl.DataFrame, dataset: Dataset, lake: LakeSettings, sta
     rows = lake_rows(dataset, table, sim_topic(dataset), 0, offsets, ingested_at_ms)
     parts = split_by_hour(dataset, rows)
     if parts:
-        landed = committer.land(sim_topic(dataset), 0, int(offsets[0]), int(offsets[-1]), parts)
+        landed = committer.land(sim_topic(dataset), 0, int(offsets[0]), int(offsets[-1]), parts, fence=False)
         stats.files += len(landed)
     stats.rows[dataset.name] = rows.num_rows
     return stats

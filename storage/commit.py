@@ -4,10 +4,22 @@ A batch covers a contiguous offset range of one topic-partition and becomes one 
 event-time hour. Landing goes:
 
 1. every file is written and fsynced under ``_staging/<topic>+<partition>/``;
-2. a manifest naming them is written atomically: the batch is now landed (commit point);
-3. the files are renamed into their hour directories (atomic, names are pure functions of
+2. under the partition's lock (``_state/locks/<topic>+<partition>``, an exclusive ``flock``), the
+   lake's landed offset is read and compared: the batch lands only if it starts right after it
+   (``first_offset == landed + 1``). Otherwise it is *fenced* (:class:`FencedBatch`): another member
+   (a new owner after a rebalance, or a zombie's successor) has landed that range, and the staged
+   files are dropped;
+3. still under the lock, a manifest naming the files is written atomically: the batch is now
+   landed (commit point);
+4. the files are renamed into their hour directories (atomic, names are pure functions of
    content, so a repeated rename replaces instead of duplicating);
-4. the topic-partition's landed offset is recorded in ``_state/offsets/``; the manifest is removed.
+5. the topic-partition's landed offset is recorded in ``_state/offsets/``; the manifest is
+   removed; the lock is released.
+
+The compare-and-advance of steps 2-5 is atomic among every process that lands into the lake, on
+any filesystem where ``flock`` is shared by all of them: local filesystems (ext4, xfs, btrfs, tmpfs)
+and NFSv4 (Linux implements ``flock`` there with NFS byte-range locks). Object stores and
+filesystems without working locks (some FUSE mounts, SMB without locking) are not supported.
 
 Only after that does the sink commit the Kafka offset. :func:`recover` runs when a partition is
 assigned: it rolls forward any manifest left by a crash (steps 3-4), drops unfinished staging
@@ -23,12 +35,15 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
+from smartcity.core.errors import CorruptStateError, FencedBatch
 from smartcity.storage.formats import Format
 from smartcity.storage.layout import (
     STAGING,
@@ -85,6 +100,19 @@ def lake_lock(root: Path, exclusive: bool = False) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def partition_lock(root: Path, topic: str, partition: int) -> Iterator[None]:
+    """Exclusive, per topic-partition, across processes: held from the fencing check to the record."""
+    path = root / STATE / "locks" / _tp(topic, partition)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _tp(topic: str, partition: int) -> str:
     return f"{check_topic(topic)}+{int(partition)}"
 
@@ -109,13 +137,33 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def read_landed_offset(root: Path, topic: str, partition: int) -> int | None:
+    """The last offset landed for the topic-partition; ``None`` when nothing is recorded.
+
+    A state file that cannot be read raises :class:`CorruptStateError` naming it: guessing (from
+    the files, or from zero) could skip or re-land data silently."""
     path = state_path(root, topic, partition)
     try:
-        return int(json.loads(path.read_text())["last_offset"])
+        text = path.read_text()
     except FileNotFoundError:
         return None
+    try:
+        return int(json.loads(text)["last_offset"])
     except (ValueError, KeyError, TypeError):
-        return None
+        raise CorruptStateError(
+            f"cannot read the landed offset of {topic}[{partition}] from {path}: {text[:80]!r}; remove the file "
+            "and the sink rebuilds it from the landed files' names") from None
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    text = path.read_text()
+    try:
+        spec = json.loads(text)
+        int(spec["first"]), int(spec["last"]), list(spec["moves"])
+    except (ValueError, KeyError, TypeError):
+        raise CorruptStateError(
+            f"damaged landing manifest {path} ({len(text)} bytes); the batch it names was not renamed into "
+            "the lake: remove the manifest (its batch is read from Kafka again)") from None
+    return dict(spec)
 
 
 def _record_landed(root: Path, topic: str, partition: int, last_offset: int) -> None:
@@ -137,10 +185,13 @@ class Committer:
         self.root = Path(self.root).resolve()
 
     def land(self, topic: str, partition: int, first_offset: int, last_offset: int,
-             parts: Sequence[Part]) -> list[LandedFile]:
-        """Land a batch covering ``first_offset..last_offset`` (inclusive). Returns the files landed."""
-        stage = staging_dir(self.root, topic, partition) / f"{first_offset}-{last_offset}"
-        shutil.rmtree(stage, ignore_errors=True)
+             parts: Sequence[Part], *, fence: bool = True) -> list[LandedFile]:
+        """Land a batch covering ``first_offset..last_offset`` (inclusive). Returns the files landed.
+
+        ``fence=False`` is for writers that are not Kafka consumers (the simulator, archive imports):
+        their offsets are sequence numbers of their own, and landing a range again replaces its files."""
+        # a directory of this process's own: a zombie and the new owner may stage the same range at once
+        stage = staging_dir(self.root, topic, partition) / f"{first_offset}-{last_offset}.{uuid.uuid4().hex[:12]}"
         stage.mkdir(parents=True)
         moves: list[dict[str, str]] = []
         landed: list[LandedFile] = []
@@ -156,12 +207,36 @@ class Committer:
                                      tmp.stat().st_size))
         fsync_dir(stage)
         manifest = staging_dir(self.root, topic, partition) / f"{first_offset}-{last_offset}.manifest"
-        _write_atomic(manifest, json.dumps({"first": first_offset, "last": last_offset, "moves": moves}))
-        self._roll_forward(topic, partition, manifest)
+        with partition_lock(self.root, topic, partition):
+            self._finish_manifests(topic, partition)
+            current = read_landed_offset(self.root, topic, partition)
+            staged = all(Path(m["tmp"]).exists() for m in moves)  # a recovery may have swept them meanwhile
+            if (fence and current is not None and current != first_offset - 1) or not staged:
+                shutil.rmtree(stage, ignore_errors=True)
+                raise FencedBatch(topic, partition, first_offset, current)
+            _write_atomic(manifest, json.dumps({"first": first_offset, "last": last_offset, "moves": moves,
+                                                "stage": stage.name}))
+            self._roll_forward(topic, partition, manifest)
         return landed
 
+    def skip_to(self, topic: str, partition: int, offset: int) -> None:
+        """Record that the partition's next batch starts at ``offset`` although the lake holds less:
+        the offsets in between left the topic (retention) before they were landed."""
+        with partition_lock(self.root, topic, partition):
+            current = read_landed_offset(self.root, topic, partition)
+            if current is None or current < offset - 1:
+                _write_atomic(state_path(self.root, topic, partition),
+                              json.dumps({"last_offset": offset - 1, "updated_at": time.time(),
+                                          "skipped_from": current}))
+
+    def _finish_manifests(self, topic: str, partition: int) -> None:
+        stage = staging_dir(self.root, topic, partition)
+        if stage.exists():
+            for manifest in sorted(stage.glob("*.manifest"), key=lambda p: int(p.name.split("-")[0])):
+                self._roll_forward(topic, partition, manifest)
+
     def _roll_forward(self, topic: str, partition: int, manifest: Path) -> None:
-        spec = json.loads(manifest.read_text())
+        spec = _read_manifest(manifest)
         dirs: set[Path] = set()
         with lake_lock(self.root):
             for move in spec["moves"]:
@@ -174,21 +249,21 @@ class Committer:
             fsync_dir(d)
         _record_landed(self.root, topic, partition, int(spec["last"]))
         manifest.unlink()
-        shutil.rmtree(manifest.parent / f"{spec['first']}-{spec['last']}", ignore_errors=True)
+        shutil.rmtree(manifest.parent / str(spec.get("stage", f"{spec['first']}-{spec['last']}")), ignore_errors=True)
 
     def recover(self, topic: str, partition: int) -> int | None:
         """Finish what a crash left for this topic-partition; return its last landed offset."""
         stage = staging_dir(self.root, topic, partition)
-        if stage.exists():
-            for manifest in sorted(stage.glob("*.manifest"), key=lambda p: int(p.name.split("-")[0])):
-                self._roll_forward(topic, partition, manifest)
-            for leftover in stage.iterdir():
-                if leftover.is_dir():
-                    shutil.rmtree(leftover, ignore_errors=True)
-                elif leftover.name.endswith(".tmp"):
-                    leftover.unlink(missing_ok=True)
-        landed = read_landed_offset(self.root, topic, partition)
-        return landed if landed is not None else self.scan_landed_offset(topic, partition)
+        with partition_lock(self.root, topic, partition):
+            self._finish_manifests(topic, partition)
+            if stage.exists():
+                for leftover in stage.iterdir():
+                    if leftover.is_dir():
+                        shutil.rmtree(leftover, ignore_errors=True)
+                    elif leftover.name.endswith(".tmp"):
+                        leftover.unlink(missing_ok=True)
+            landed = read_landed_offset(self.root, topic, partition)
+            return landed if landed is not None else self.scan_landed_offset(topic, partition)
 
     def scan_landed_offset(self, topic: str, partition: int) -> int | None:
         """Highest last offset among landed files of the topic-partition (when no state is recorded)."""

@@ -47,6 +47,20 @@ def test_compose_runs_the_services_the_design_names() -> None:
     assert services["ingest"]["stop_grace_period"] == "60s"
 
 
+def test_compose_publishes_on_loopback_and_binds_metrics_in_the_network() -> None:
+    """Closed by default: every published port is on the host's 127.0.0.1; the metrics servers listen
+    on every interface inside their containers only because compose says so."""
+    spec = yaml.safe_load(COMPOSE.read_text())
+    published = {name: svc["ports"] for name, svc in spec["services"].items() if svc.get("ports")}
+    assert set(published) == {"kafka", "ingest", "alerts", "prefect-server"}
+    for ports in published.values():
+        assert all(str(port).startswith("127.0.0.1:") for port in ports), ports
+    assert spec["services"]["ingest"]["environment"]["SMARTCITY_INGEST_METRICS_HOST"] == "0.0.0.0"
+    assert spec["services"]["alerts"]["environment"]["SMARTCITY_ALERTS_METRICS_HOST"] == "0.0.0.0"
+    assert spec["services"]["ingest"]["environment"]["SMARTCITY_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:19092"
+    assert "SMARTCITY_SQL_SAFE=true" in (REPO / "Dockerfile").read_text()
+
+
 def test_compose_subcommands_exist_in_the_cli() -> None:
     """Every sub-command the compose file runs is a real `smartcity` command (once its issue lands)."""
     spec = yaml.safe_load(COMPOSE.read_text())

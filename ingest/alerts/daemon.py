@@ -124,7 +124,7 @@ class AlertDaemon:
         create_topics(self.kafka, list(self.out_topics.values()))
         self.restorer.changelog_partitions = ensure_changelog_for(self.kafka, self.changelog, self.inputs)
         if s.metrics_port is not None:
-            self.metrics.serve(s.metrics_port)
+            self.metrics.serve(s.metrics_port, s.metrics_host)
         member = s.instance_id or uuid.uuid4().hex[:12]
         self.producer = transactional_producer(self.kafka, f"{s.group}.{member}")
         self._txn = Transaction(self.producer)

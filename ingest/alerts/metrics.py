@@ -40,8 +40,9 @@ class AlertMetrics:
         self.lag = Gauge(f"{p}_consumer_lag", "Messages behind the high watermark", ["topic", "partition"],
                          registry=r)
 
-    def serve(self, port: int) -> None:
-        start_http_server(port, addr="0.0.0.0", registry=self.registry)
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """Serve /metrics on ``host:port`` (loopback unless configured otherwise)."""
+        start_http_server(port, addr=host, registry=self.registry)
 
     def on_stats(self, stats_json: str) -> None:
         """librdkafka statistics callback: per-partition consumer lag."""

@@ -76,6 +76,9 @@ class AlertSettings(BaseModel):
                                               "so they are not watched by default)")
 
     metrics_port: int | None = Field(default=None, ge=0, le=65535, description="Prometheus /metrics port")
+    metrics_host: str = Field(default="127.0.0.1", min_length=1,
+                              description="address the /metrics port binds (0.0.0.0: every interface, "
+                              "e.g. inside a container)")
     log_format: str = Field(default="text", pattern="^(text|json)$", description="text or json (structured)")
 
     @model_validator(mode="after")

@@ -30,6 +30,7 @@ from smartcity.ingest.kafka.config import producer_config
 from smartcity.ingest.kafka.member import AssignmentClock, check_error, fmt_partitions, member_config, position_of
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.ingest.sink.batching import TP, Buffers, is_full, is_old
+from smartcity.ingest.sink.bounded import CAUGHT_UP_WITHIN_S, BoundedGoal
 from smartcity.ingest.sink.deadletter import DeadLetterWriter
 from smartcity.ingest.sink.landing import BatchResult, RowsDecoder
 from smartcity.ingest.sink.metrics import SinkMetrics
@@ -70,9 +71,11 @@ class Sink:
 
     def __init__(self, kafka: KafkaSettings, lake: LakeSettings, ingest: IngestSettings, *,
                  until_caught_up: bool = False, heartbeat: Heartbeat | None = None,
-                 on_batch: Callable[[BatchResult, SinkStats], None] | None = None) -> None:
+                 on_batch: Callable[[BatchResult, SinkStats], None] | None = None,
+                 caught_up_within_s: float = CAUGHT_UP_WITHIN_S) -> None:
         self.kafka, self.lake, self.ingest = kafka, lake, ingest
         self.until_caught_up = until_caught_up
+        self.caught_up_within_s = caught_up_within_s
         self.heartbeat = heartbeat
         self.on_batch = on_batch
         self.topics = resolve_topics(kafka, ingest)
@@ -84,8 +87,9 @@ class Sink:
         self.stats = SinkStats()
         self.buffers = Buffers()
         self.assigned: set[TP] = set()
-        self.targets: dict[TP, int] = {}
         self.starts: dict[TP, int] = {}
+        self.epochs: dict[TP, int] = {}  # bumped when a partition is lost or revoked: its queued jobs go stale
+        self.goal: BoundedGoal | None = None
         self._stop = threading.Event()
         self._first_message_at: float | None = None
         self._closing = False
@@ -104,7 +108,7 @@ class Sink:
         began = time.monotonic()
         self.lake.root.mkdir(parents=True, exist_ok=True)
         if self.ingest.metrics_port is not None:
-            self.metrics.serve(self.ingest.metrics_port)
+            self.metrics.serve(self.ingest.metrics_port, self.ingest.metrics_host)
         for decoder in self.decoders.values():
             getattr(decoder, "warm_up", lambda: None)()
         self.consumer = Consumer(member_config(
@@ -114,9 +118,12 @@ class Sink:
         self.producer = Producer(producer_config(self.kafka, **{"linger.ms": 5}))
         dead_letters = DeadLetterWriter(self.producer, self.kafka.topic("deadletter"), self.metrics)
         self.writer = writer = Writer(self.topics, self.decoders, self.committer, dead_letters, self.metrics,
-                                      self.stats, self.on_batch)
+                                      self.stats, self.on_batch, is_current=self._is_current)
         writer.start()
         self._clock = AssignmentClock(self.topics, SinkError)
+        if self.until_caught_up:
+            self.goal = BoundedGoal.at_start(self.consumer, self.kafka, list(self.topics), self.committer,
+                                             self.caught_up_within_s)
         self.consumer.subscribe(list(self.topics), on_assign=self._on_assign, on_revoke=self._on_revoke,
                                 on_lost=self._on_lost)
         log.info("sink started", extra={"topics": list(self.topics), "group": self.ingest.group,
@@ -131,6 +138,8 @@ class Sink:
             self._closing = True
             self.consumer.close()
             self.producer.flush(30)
+            if self.goal is not None:
+                self.goal.close()
         ended = time.monotonic()
         self.stats.seconds = ended - began
         self.stats.active_seconds = ended - (self._first_message_at or ended)
@@ -152,6 +161,7 @@ class Sink:
             if msgs:
                 self._route(msgs)
             self._flush_due()
+            self._reread_fenced()
             self._commit_landed(asynchronous=True)
             if self.heartbeat is not None:
                 self.heartbeat.beat()
@@ -161,6 +171,8 @@ class Sink:
                     continue
                 if self._caught_up():
                     return
+                assert self.goal is not None
+                self.goal.check_deadline(self.assigned)
 
     def _route(self, msgs: list[Message]) -> None:
         """Append consumed messages to their partition's buffer, a run of one partition at a time."""
@@ -204,7 +216,7 @@ class Sink:
     def _submit(self, key: TP) -> None:
         """Hand the partition's oldest batch to the writer."""
         assert self.consumer is not None and self.writer is not None
-        job = Job(key[0], key[1], self.buffers.take(key, self.ingest))
+        job = Job(key[0], key[1], self.buffers.take(key, self.ingest), self.epochs.get(key, 0))
         try:  # the writer usually frees a slot within a batch's time: just wait
             self.writer.put(job, timeout=PAUSE_AFTER_S)
             return
@@ -229,6 +241,26 @@ class Sink:
         self.metrics.paused.set(0)
         if paused:
             self.consumer.resume([TopicPartition(t, p) for t, p in self.assigned])
+
+    def _is_current(self, job: Job) -> bool:
+        """The writer's check: the job's partition is still this member's, in the same assignment."""
+        key = (job.topic, job.partition)
+        return key in self.assigned and self.epochs.get(key, 0) == job.epoch
+
+    def _reread_fenced(self) -> None:
+        """A batch was fenced at the lake's commit point: drop what is buffered for its partition and read
+        again after the lake's landed offset (batches already queued will be fenced too)."""
+        assert self.writer is not None and self.consumer is not None
+        for key, landed in self.writer.take_fenced().items():
+            if key not in self.assigned:
+                continue
+            self.buffers.drop(key)
+            self.epochs[key] = self.epochs.get(key, 0) + 1
+            landed = self.committer.recover(*key) if landed is None else landed
+            offset = landed + 1 if landed is not None else OFFSET_INVALID
+            if offset >= 0:
+                self.consumer.seek(TopicPartition(key[0], key[1], offset))
+            log.warning("%s[%d]: reading again from offset %d (the lake's)", key[0], key[1], offset)
 
     # -- offsets ------------------------------------------------------------------------------------
 
@@ -267,17 +299,21 @@ class Sink:
             committed = {(tp.topic, tp.partition): tp.offset for tp in found}
             for tp in partitions:
                 key = (tp.topic, tp.partition)
-                start = start_offset(committed.get(key, OFFSET_INVALID), self.committer.recover(*key))
-                if start.reason:
+                low, high = consumer.get_watermark_offsets(tp, timeout=30, cached=False)
+                start = start_offset(committed.get(key, OFFSET_INVALID), self.committer.recover(*key), low, high)
+                if start.problem:
+                    raise SinkError(f"{tp.topic}[{tp.partition}]: {start.problem}")
+                if start.skipped:
+                    log.warning("%s[%d]: %s", tp.topic, tp.partition, start.reason)
+                    self.committer.skip_to(tp.topic, tp.partition, start.offset)
+                elif start.reason:
                     log.info("%s[%d]: %s", tp.topic, tp.partition, start.reason)
                 if start.commit:
                     self._commit([TopicPartition(tp.topic, tp.partition, start.offset)])
                 tp.offset = start.offset
                 self.starts[key] = start.offset
                 self.assigned.add(key)
-                if self.until_caught_up:
-                    _low, high = consumer.get_watermark_offsets(tp, timeout=30, cached=False)
-                    self.targets[key] = high
+                self.epochs[key] = self.epochs.get(key, 0) + 1
             consumer.incremental_assign(partitions)
         self._clock.assigned = True
         log.info("assigned %s", fmt_partitions(partitions))
@@ -291,7 +327,7 @@ class Sink:
         for key in keys:
             self.assigned.discard(key)
             self.buffers.drop(key)
-            self.targets.pop(key, None)
+            self.epochs[key] = self.epochs.get(key, 0) + 1
         consumer.incremental_unassign(partitions)
         log.info("revoked %s", fmt_partitions(partitions))
 
@@ -303,21 +339,17 @@ class Sink:
             self.buffers.drop(key)
             self.writer.forget(key)
             self.assigned.discard(key)
-            self.targets.pop(key, None)
+            self.epochs[key] = self.epochs.get(key, 0) + 1
         consumer.incremental_unassign(partitions)
         log.warning("lost %s", fmt_partitions(partitions))
 
     def _caught_up(self) -> bool:
-        assert self.consumer is not None
-        if not self.assigned:
-            return True
-        positions = self.consumer.position([TopicPartition(t, p) for t, p in self.assigned])
-        for tp in positions:
-            key = (tp.topic, tp.partition)
-            target = self.targets.get(key, 0)
-            position = tp.offset if tp.offset >= 0 else self.starts.get(key, -1)
-            if position < 0:
-                position = (self.consumer.get_watermark_offsets(tp, cached=True) or (0, 0))[0]
-            if position < target:
-                return False
-        return True
+        """Every partition of the topics is landed up to the log end seen at start: by this member (its
+        position reached it; what it holds is flushed on the way out) or by another (the lake says so)."""
+        assert self.consumer is not None and self.goal is not None
+        positions = {}
+        if self.assigned:
+            for tp in self.consumer.position([TopicPartition(t, p) for t, p in self.assigned]):
+                key = (tp.topic, tp.partition)
+                positions[key] = tp.offset if tp.offset >= 0 else self.starts.get(key, -1)
+        return self.goal.reached(positions)

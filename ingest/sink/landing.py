@@ -86,11 +86,15 @@ def _one_per_message(dead: list[DeadLetter]) -> list[DeadLetter]:
 def process_batch(dataset: Dataset, decoder: RowsDecoder, committer: Committer, topic: str,
                   partition: int, values: Sequence[bytes | None], offsets: np.ndarray,
                   encodings: Sequence[Encoding] | None = None, now_ms: int | None = None,
-                  headers_of: Callable[[int], Headers] | None = None) -> BatchResult:
+                  headers_of: Callable[[int], Headers] | None = None,
+                  before_landing: Callable[[list[DeadLetter]], None] | None = None,
+                  fence: bool = True) -> BatchResult:
     """Decode and validate ``values`` (offsets ``offsets``) and land the good rows; returns the dead letters.
 
     The batch's offset range is ``offsets[0]..offsets[-1]``; it is recorded as landed even when every
-    message in it was dead-lettered, so the consumer moves past it.
+    message in it was dead-lettered, so the consumer moves past it. ``before_landing`` gets the dead
+    letters before the lake's offset moves: the sink delivers them there, so none is lost if it stops
+    in between.
     """
     began = time.perf_counter()
     now = int(time.time() * 1000) if now_ms is None else now_ms
@@ -105,5 +109,7 @@ def process_batch(dataset: Dataset, decoder: RowsDecoder, committer: Committer, 
     dead = _one_per_message(dead)
     rows = lake_rows(dataset, table, topic, partition, offsets[index], now)
     parts = split_by_hour(dataset, rows)
-    landed = committer.land(topic, partition, int(offsets[0]), int(offsets[-1]), parts)
+    if before_landing is not None and dead:
+        before_landing(dead)
+    landed = committer.land(topic, partition, int(offsets[0]), int(offsets[-1]), parts, fence=fence)
     return BatchResult(landed, dead, rows.num_rows, time.perf_counter() - began)

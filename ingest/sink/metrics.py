@@ -29,8 +29,9 @@ class SinkMetrics:
                                  registry=r)
         self.paused = Gauge("smartcity_ingest_paused", "1 while partitions are paused for back-pressure", registry=r)
 
-    def serve(self, port: int) -> None:
-        start_http_server(port, addr="0.0.0.0", registry=self.registry)
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """Serve /metrics on ``host:port`` (loopback unless configured otherwise)."""
+        start_http_server(port, addr=host, registry=self.registry)
 
     def on_stats(self, stats_json: str) -> None:
         """librdkafka statistics callback: per-partition consumer lag."""

@@ -19,6 +19,9 @@ class IngestSettings(BaseModel):
     instance_id: str | None = Field(default=None, description="static group membership id (e.g. the host name): a "
                                     "restarted member takes its partitions back without a rebalance")
     metrics_port: int | None = Field(default=None, ge=0, le=65535, description="Prometheus /metrics port")
+    metrics_host: str = Field(default="127.0.0.1", min_length=1,
+                              description="address the /metrics port binds (0.0.0.0: every interface, "
+                              "e.g. inside a container)")
     gtfsrt_topic: str | None = Field(default=None, description="topic of GTFS-Realtime FeedMessages to land as "
                                                                  "bus_telemetry rows")
     log_format: str = Field(default="text", pattern="^(text|json)$", description="text or json (structured)")

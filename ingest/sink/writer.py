@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from confluent_kafka import Message
 
+from smartcity.core.errors import FencedBatch
 from smartcity.ingest.kafka.member import headers_of
 from smartcity.ingest.sink.batching import TP
 from smartcity.ingest.sink.deadletter import DeadLetterWriter
-from smartcity.ingest.sink.landing import BatchResult, RowsDecoder, process_batch
+from smartcity.ingest.sink.landing import BatchResult, DeadLetter, RowsDecoder, process_batch
 from smartcity.ingest.sink.metrics import SinkMetrics
 from smartcity.storage.commit import Committer
 from smartcity.storage.datasets import Dataset
@@ -41,6 +42,7 @@ class Job:
     topic: str
     partition: int
     messages: list[Message]
+    epoch: int = 0  # the partition's assignment epoch when the batch was cut (see Sink.epochs)
 
 
 class Writer:
@@ -48,11 +50,14 @@ class Writer:
 
     def __init__(self, topics: dict[str, Dataset], decoders: dict[str, RowsDecoder], committer: Committer,
                  dead_letters: DeadLetterWriter, metrics: SinkMetrics, stats: SinkStats,
-                 on_batch: Callable[[BatchResult, SinkStats], None] | None = None) -> None:
+                 on_batch: Callable[[BatchResult, SinkStats], None] | None = None,
+                 is_current: Callable[[Job], bool] = lambda _job: True) -> None:
         self.topics, self.decoders, self.committer = topics, decoders, committer
         self.dead_letters, self.metrics, self.stats, self.on_batch = dead_letters, metrics, stats, on_batch
         self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
+        self.is_current = is_current
+        self.fenced: dict[TP, int | None] = {}  # partition -> the lake's landed offset that fenced a batch
         self._landed: dict[TP, int] = {}
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="sink-writer", daemon=True)
@@ -80,6 +85,11 @@ class Writer:
                 return out
             return {k: self._landed.pop(k) for k in keys if k in self._landed}
 
+    def take_fenced(self) -> dict[TP, int | None]:
+        with self._lock:
+            out, self.fenced = self.fenced, {}
+            return out
+
     def forget(self, key: TP) -> None:
         with self._lock:
             self._landed.pop(key, None)
@@ -90,8 +100,12 @@ class Writer:
             try:
                 if job is None:
                     return
-                if self.error is None:
+                if self.error is None and self.is_current(job):  # jobs of lost or revoked partitions never land
                     self._land(job)
+            except FencedBatch as fenced:
+                log.warning("%s; discarding it and reading again from the lake's offset", fenced)
+                with self._lock:
+                    self.fenced[(fenced.topic, fenced.partition)] = fenced.landed
             except BaseException as exc:  # surfaced by the consumer loop
                 log.exception("landing a batch of %s[%d] failed", job.topic if job else "?",
                               job.partition if job else -1)
@@ -105,11 +119,11 @@ class Writer:
         values = list(map(Message.value, msgs))
         offsets = np.fromiter(map(Message.offset, msgs), np.int64, count=len(msgs))
         with self.metrics.batch_seconds.time():
+            def deliver(dead: list[DeadLetter]) -> None:  # acknowledged before the lake's offset moves
+                self.dead_letters.send(msgs, dead, topic=job.topic, partition=job.partition, dataset=dataset.name)
+
             result = process_batch(dataset, self.decoders[job.topic], self.committer, job.topic, job.partition,
-                                   values, offsets, headers_of=lambda i: headers_of(msgs[i]))
-            if result.dead:
-                self.dead_letters.send(msgs, result.dead, topic=job.topic, partition=job.partition,
-                                       dataset=dataset.name)
+                                   values, offsets, headers_of=lambda i: headers_of(msgs[i]), before_landing=deliver)
         with self._lock:  # committed by the consumer's own thread (never while it waits on us)
             self._landed[(job.topic, job.partition)] = int(offsets[-1]) + 1
         self._count(job, dataset, result, offsets)

@@ -32,6 +32,19 @@ def test_committed_offset_past_the_lake_stands() -> None:
     assert (s.offset, s.commit) == (150, False)
 
 
+def test_a_lake_past_the_log_end_is_a_stated_problem_not_a_skip() -> None:
+    s = start_offset(OFFSET_INVALID, 999, low=0, high=300)  # topic recreated: 300 new messages
+    assert s.problem and "created again" in s.problem and s.offset == OFFSET_INVALID
+    s = start_offset(1000, 999, low=0, high=1000)  # exactly caught up: fine
+    assert not s.problem and s.offset == 1000
+
+
+def test_offsets_lost_to_retention_are_counted_and_skipped_explicitly() -> None:
+    s = start_offset(OFFSET_INVALID, 99, low=500, high=900)
+    assert (s.offset, s.commit, s.skipped) == (500, True, 400)
+    assert "100..499" in s.reason
+
+
 class _Msg(bytes):
     """Stands in for a consumed message: only its length matters to batching."""
 

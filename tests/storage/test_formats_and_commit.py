@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from smartcity.core.errors import CorruptStateError, FencedBatch
 from smartcity.ingest.decode.rows import BatchDecoder
 from smartcity.ingest.sink.landing import lake_rows, process_batch, split_by_hour
 from smartcity.proto import AirQualityReading, BusTelemetry
 from smartcity.proto.codec import AIR, BUS
-from smartcity.storage.commit import Committer, read_landed_offset, staging_dir
+from smartcity.storage.commit import Committer, read_landed_offset, staging_dir, state_path
 from smartcity.storage.datasets import AIR_READINGS, BUS_TELEMETRY, DATASETS
 from smartcity.storage.formats import FORMATS, get_format
 from smartcity.storage.layout import UnsafePathError, data_files, file_name, inside, parse_file_name, partition_dir
@@ -118,9 +120,11 @@ def test_recover_rolls_a_landed_batch_forward(tmp_path: Path, monkeypatch: pytes
     assert read_landed_offset(tmp_path, "t", 0) is None
     assert Committer(tmp_path, get_format("parquet")).recover("t", 0) == 89
     assert sorted(read_table(tmp_path, "air_readings").column("_offset").to_pylist()) == list(range(90))
-    # landing the same batch again (a consumer that had not committed) replaces, never duplicates
-    process_batch(**batch)  # type: ignore[arg-type]
+    # landing the same batch again (a consumer that had not committed) is fenced, never duplicated
+    with pytest.raises(FencedBatch):
+        process_batch(**batch)  # type: ignore[arg-type]
     assert read_table(tmp_path, "air_readings").num_rows == 90
+    assert not [p for p in staging_dir(tmp_path, "t", 0).iterdir() if p.is_dir()]  # its staged files are gone
 
 
 def test_recover_drops_an_unfinished_batch(tmp_path: Path) -> None:
@@ -193,3 +197,34 @@ def test_split_by_hour_keeps_offset_order() -> None:
         assert offs == sorted(offs) and (p.first_offset, p.last_offset) == (offs[0], offs[-1])
     assert json.dumps([p.hour for p in parts]) == "[16, 17, 18]"
     assert os.sep not in parts[0].date and pa.types.is_timestamp(rows.schema.field("event_time").type)
+
+
+def _land(committer: Committer, first: int, n: int, partition: int = 0) -> None:
+    msgs = air_messages(n)
+    process_batch(AIR_READINGS, BatchDecoder(AIR_READINGS), committer, "t", partition,
+                  [AIR.encode(m) for m in msgs], np.arange(first, first + n), now_ms=T0)
+
+
+def test_fencing_keeps_every_offset_once(tmp_path: Path) -> None:
+    owner, zombie = Committer(tmp_path, get_format("parquet")), Committer(tmp_path, get_format("parquet"))
+    _land(owner, 0, 50)
+    for first, n in ((0, 30), (20, 40), (49, 10), (51, 5)):  # overlaps, and a gap
+        with pytest.raises(FencedBatch):
+            _land(zombie, first, n)
+    _land(zombie, 50, 10)  # exactly next: lands, whoever it is
+    offsets = read_table(tmp_path, "air_readings").column("_offset").to_pylist()
+    assert sorted(offsets) == list(range(60))
+    assert read_landed_offset(tmp_path, "t", 0) == 59
+
+
+def test_damaged_state_and_manifest_name_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    committer = Committer(tmp_path, get_format("parquet"))
+    _land(committer, 0, 10)
+    state_path(tmp_path, "t", 0).write_text('{"last_off')
+    with pytest.raises(CorruptStateError, match=re.escape(str(state_path(tmp_path, "t", 0)))):
+        committer.recover("t", 0)
+    state_path(tmp_path, "t", 0).unlink()
+    manifest = staging_dir(tmp_path, "t", 0) / "10-19.manifest"
+    manifest.write_text('{"first": 10, "la')
+    with pytest.raises(CorruptStateError, match=r"10-19\.manifest"):
+        committer.recover("t", 0)
