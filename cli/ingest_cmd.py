@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from smartcity.cli.common import err, kafka_flags, kafka_options, lake_option, out, settings_for
+from smartcity.cli.params import SECONDS
 
 
 @click.command()
@@ -21,7 +22,9 @@ from smartcity.cli.common import err, kafka_flags, kafka_options, lake_option, o
 @click.option("--batch-bytes", type=click.IntRange(min=1024), help="... or at this many bytes.")
 @click.option("--batch-age", type=click.FloatRange(min=0.01), help="... or when it is this many seconds old.")
 @click.option("--until-caught-up", is_flag=True,
-              help="Read every assigned partition up to its high watermark at start, land, commit, exit 0.")
+              help="Exit 0 once every partition of the topics is landed (by this or another member) up to its "
+                   "end at start; exit 1 naming the partitions left if that takes longer than --caught-up-within.")
+@click.option("--caught-up-within", type=SECONDS, help="Time limit of --until-caught-up, e.g. 10m [default: 10m].")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), help="Serve Prometheus metrics on this port.")
 @click.option("--metrics-host", metavar="ADDRESS",
               help="Address the metrics port binds; 0.0.0.0 for every interface [default: 127.0.0.1].")
@@ -33,13 +36,15 @@ from smartcity.cli.common import err, kafka_flags, kafka_options, lake_option, o
 @click.pass_context
 def ingest(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: tuple[str, ...], lake: Path | None,
            topics: str | None, group: str | None, fmt: str | None, batch_rows: int | None, batch_bytes: int | None,
-           batch_age: float | None, until_caught_up: bool, metrics_port: int | None, metrics_host: str | None,
+           batch_age: float | None, until_caught_up: bool, caught_up_within: float | None,
+           metrics_port: int | None, metrics_host: str | None,
            instance_id: str | None, gtfsrt_topic: str | None, log_format: str | None, heartbeat: Path | None) -> None:
     """Land Kafka topics in the lake exactly once: event-time date=/hour= partitions, bad messages to
     the dead-letter topic, offsets committed only after the files are durable.
 
     Runs until SIGTERM/SIGINT (then flushes, commits and exits 0), or with --until-caught-up until
-    every assigned partition is landed up to where it stood at start.
+    every partition of its topics is landed up to where it stood at start, whichever member of the
+    group lands it (a bounded run beside a running daemon waits for the daemon's batches).
 
     \b
     Example:
@@ -58,7 +63,7 @@ def ingest(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: 
         ingest={"topics": topics.split(",") if topics else None, "group": group, "batch_max_rows": batch_rows,
                 "batch_max_bytes": batch_bytes, "batch_max_age_s": batch_age, "metrics_port": metrics_port,
                 "metrics_host": metrics_host, "instance_id": instance_id, "gtfsrt_topic": gtfsrt_topic,
-                "log_format": log_format},
+                "log_format": log_format, "caught_up_within_s": caught_up_within},
     )
     if settings.ingest.log_format == "json":
         use_json_logs()

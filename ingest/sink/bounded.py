@@ -26,8 +26,6 @@ from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.ingest.sink.batching import TP
 from smartcity.storage.commit import Committer, read_landed_offset
 
-CAUGHT_UP_WITHIN_S = 600.0
-"""Default time a bounded run may take to see every partition landed."""
 PROBE_EVERY_S = 5.0
 
 
@@ -44,7 +42,7 @@ class BoundedGoal:
 
     @classmethod
     def at_start(cls, consumer: Consumer, kafka: KafkaSettings, topics: Iterable[str], committer: Committer,
-                 within_s: float = CAUGHT_UP_WITHIN_S) -> BoundedGoal:
+                 within_s: float) -> BoundedGoal:
         ends: dict[TP, tuple[int, int]] = {}
         metadata = consumer.list_topics(timeout=30)
         for topic in topics:

@@ -30,7 +30,7 @@ from smartcity.ingest.kafka.config import producer_config
 from smartcity.ingest.kafka.member import AssignmentClock, check_error, fmt_partitions, member_config, position_of
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.ingest.sink.batching import TP, Buffers, is_full, is_old
-from smartcity.ingest.sink.bounded import CAUGHT_UP_WITHIN_S, BoundedGoal
+from smartcity.ingest.sink.bounded import BoundedGoal
 from smartcity.ingest.sink.deadletter import DeadLetterWriter
 from smartcity.ingest.sink.landing import BatchResult, RowsDecoder
 from smartcity.ingest.sink.metrics import SinkMetrics
@@ -71,11 +71,9 @@ class Sink:
 
     def __init__(self, kafka: KafkaSettings, lake: LakeSettings, ingest: IngestSettings, *,
                  until_caught_up: bool = False, heartbeat: Heartbeat | None = None,
-                 on_batch: Callable[[BatchResult, SinkStats], None] | None = None,
-                 caught_up_within_s: float = CAUGHT_UP_WITHIN_S) -> None:
+                 on_batch: Callable[[BatchResult, SinkStats], None] | None = None) -> None:
         self.kafka, self.lake, self.ingest = kafka, lake, ingest
         self.until_caught_up = until_caught_up
-        self.caught_up_within_s = caught_up_within_s
         self.heartbeat = heartbeat
         self.on_batch = on_batch
         self.topics = resolve_topics(kafka, ingest)
@@ -123,7 +121,7 @@ class Sink:
         self._clock = AssignmentClock(self.topics, SinkError)
         if self.until_caught_up:
             self.goal = BoundedGoal.at_start(self.consumer, self.kafka, list(self.topics), self.committer,
-                                             self.caught_up_within_s)
+                                             self.ingest.caught_up_within_s)
         self.consumer.subscribe(list(self.topics), on_assign=self._on_assign, on_revoke=self._on_revoke,
                                 on_lost=self._on_lost)
         log.info("sink started", extra={"topics": list(self.topics), "group": self.ingest.group,

@@ -24,4 +24,6 @@ class IngestSettings(BaseModel):
                               "e.g. inside a container)")
     gtfsrt_topic: str | None = Field(default=None, description="topic of GTFS-Realtime FeedMessages to land as "
                                                                  "bus_telemetry rows")
+    caught_up_within_s: float = Field(default=600.0, gt=0, description="a bounded run (--until-caught-up) "
+                                      "fails, naming the partitions left, if they are not all landed by then (s)")
     log_format: str = Field(default="text", pattern="^(text|json)$", description="text or json (structured)")

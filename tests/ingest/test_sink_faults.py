@@ -1,0 +1,150 @@
+"""The sink under the faults an operator meets, against a real broker: bounded runs beside other
+members, a frozen zombie, a topic recreated under a kept lake, a damaged lake record."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from smartcity.ingest.kafka.admin import admin_client, create_topics
+from smartcity.storage.commit import state_path
+
+from .helpers import landed_offsets, produce_bus, run_sink, sink_command, sink_env, topic_offsets
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+@pytest.fixture
+def topics(kafka_settings):
+    create_topics(kafka_settings, [kafka_settings.topic("bus"), kafka_settings.topic("deadletter")])
+    return kafka_settings
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGCONT)
+        proc.kill()
+    proc.wait(30)
+
+
+def test_bounded_run_beside_a_live_daemon_waits_for_every_partition(topics, tmp_path: Path, unique: str) -> None:
+    """Same group as a running daemon (the ingest_batch default): it is given no partition, yet it may only
+    succeed once the lake holds everything the topic held when it started."""
+    lake, group = tmp_path / "lake", f"g-{unique}"
+    env = sink_env(topics, tmp_path)
+    daemon = subprocess.Popen(sink_command(topics, lake, group, "--batch-age", "4"), env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4)  # the daemon holds every partition
+        produce_bus(topics, 0, 6000)
+        run_sink(topics, lake, group, timeout=240)
+        assert landed_offsets(lake) == topic_offsets(topics, topics.topic("bus"))  # all of it, at once
+    finally:
+        _stop(daemon)
+
+
+def test_bounded_run_that_cannot_finish_fails_and_names_the_partitions(topics, tmp_path: Path,
+                                                                          unique: str) -> None:
+    """A frozen member keeps its partitions (static membership keeps them past its session only if it
+    comes back; here it is frozen): the bounded run waits for them, then gives up and says which."""
+    lake, group = tmp_path / "lake", f"g-{unique}"
+    env = sink_env(topics, tmp_path)
+    produce_bus(topics, 0, 3000)
+    holder = subprocess.Popen(sink_command(topics, lake, group, "--batch-age", "600", "--instance-id", "holder"),
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(6)
+        os.kill(holder.pid, signal.SIGSTOP)
+        result = subprocess.run(sink_command(topics, lake, group, "--until-caught-up", "--caught-up-within", "8s"),
+                                env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode != 0
+        assert "not caught up within" in result.stderr and topics.topic("bus") in result.stderr
+        assert "Traceback" not in result.stderr
+    finally:
+        _stop(holder)
+    run_sink(topics, lake, group, timeout=240)  # the partitions come back: everything lands once
+    assert landed_offsets(lake) == topic_offsets(topics, topics.topic("bus"))
+
+
+def test_a_frozen_zombie_cannot_land_what_the_new_owner_landed(topics, tmp_path: Path, unique: str) -> None:
+    """SIGSTOP a member holding buffered batches past its session timeout, let the other take and land its
+    partitions, SIGCONT it: its stale batches are fenced at the commit point."""
+    lake, group = tmp_path / "lake", f"g-{unique}"
+    env = sink_env(topics, tmp_path)
+    cmd = sink_command(topics, lake, group, "--batch-age", "3")
+    zombie = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    other = None
+    try:
+        time.sleep(4)
+        produce_bus(topics, 0, 8000)
+        time.sleep(1.5)  # consumed and buffered, not yet due
+        os.kill(zombie.pid, signal.SIGSTOP)
+        other = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(25)  # past the 10 s session: the other member owns and lands everything
+        produce_bus(topics, 8000, 10_000)
+        os.kill(zombie.pid, signal.SIGCONT)
+        time.sleep(8)
+        for proc in (zombie, other):
+            proc.send_signal(signal.SIGTERM)
+        zombie.wait(60)
+        other.wait(60)
+    finally:
+        _stop(zombie)
+        if other is not None:
+            _stop(other)
+    run_sink(topics, lake, group, timeout=240)
+    landed = landed_offsets(lake)
+    assert [k for k, n in Counter(landed).items() if n > 1] == []
+    assert landed == topic_offsets(topics, topics.topic("bus"))
+
+
+def test_a_recreated_topic_under_a_kept_lake_is_a_stated_error(topics, tmp_path: Path, unique: str) -> None:
+    lake, group = tmp_path / "lake", f"g-{unique}"
+    produce_bus(topics, 0, 2000)
+    run_sink(topics, lake, group)
+    bus_topic = topics.topic("bus")
+    admin = admin_client(topics)
+    for future in admin.delete_topics([bus_topic]).values():
+        future.result(30)
+    deadline = time.monotonic() + 60
+    while bus_topic in admin.list_topics(timeout=10).topics and time.monotonic() < deadline:
+        time.sleep(0.5)
+    create_topics(topics, [bus_topic])
+    produce_bus(topics, 0, 300)  # fewer than the lake holds: every partition's log ends before its record
+    result = subprocess.run(sink_command(topics, lake, f"{group}-new", "--until-caught-up"),
+                            env=sink_env(topics, tmp_path), capture_output=True, text=True, timeout=180)
+    assert result.returncode != 0
+    assert "created again" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_offsets_record_past_the_log_end_is_never_re_landed(topics, tmp_path: Path, unique: str) -> None:
+    lake, group = tmp_path / "lake", f"g-{unique}"
+    produce_bus(topics, 0, 1000)
+    run_sink(topics, lake, group)
+    before = landed_offsets(lake)
+    record = state_path(lake, topics.topic("bus"), 0)
+    record.write_text(json.dumps({"last_offset": 10**9}))
+    result = subprocess.run(sink_command(topics, lake, f"{group}-2", "--until-caught-up"),
+                            env=sink_env(topics, tmp_path), capture_output=True, text=True, timeout=180)
+    assert result.returncode != 0 and "created again" in result.stderr
+    assert landed_offsets(lake) == before  # nothing landed twice
+
+
+def test_a_damaged_offsets_record_is_named_with_the_fix(topics, tmp_path: Path, unique: str) -> None:
+    lake, group = tmp_path / "lake", f"g-{unique}"
+    produce_bus(topics, 0, 500)
+    run_sink(topics, lake, group)
+    record = state_path(lake, topics.topic("bus"), 1)
+    record.write_text('{"last_offs')
+    result = subprocess.run(sink_command(topics, lake, group, "--until-caught-up"),
+                            env=sink_env(topics, tmp_path), capture_output=True, text=True, timeout=180)
+    assert result.returncode != 0
+    assert str(record) in result.stderr and "remove the file" in result.stderr
+    assert "Traceback" not in result.stderr
