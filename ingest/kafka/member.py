@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, Message, Producer, TopicPartition
@@ -76,13 +76,15 @@ class AssignmentClock:
 
 def produce(producer: Producer, topic: str, value: bytes | None, key: bytes | None = None, *,
             headers: Sequence[Header] | None = None, partition: int | None = None,
-            wait_s: float = 0.05) -> None:
+            on_delivery: Callable[[KafkaError | None, Message], None] | None = None, wait_s: float = 0.05) -> None:
     """``producer.produce`` that waits (serving delivery callbacks) while the local queue is full."""
     kwargs: dict[str, Any] = {}
     if headers:
         kwargs["headers"] = headers
     if partition is not None:
         kwargs["partition"] = partition
+    if on_delivery is not None:
+        kwargs["on_delivery"] = on_delivery
     while True:
         try:
             producer.produce(topic, value, key, **kwargs)

@@ -102,5 +102,5 @@ class Buffers:
     def biggest(self) -> TP:
         return max(self.by_key, key=lambda k: self.by_key[k].nbytes)
 
-    def keys(self) -> list[TP]:
+    def partitions(self) -> list[TP]:
         return list(self.by_key)

@@ -85,7 +85,7 @@ class BoundedGoal:
             f"{', this member' if (t, p) in mine else ''})" for t, p in left[:10])
         raise SinkError(f"not caught up within {self.within_s:.0f} s: {len(left)} partitions are not landed to the "
                         f"end they had at start: {described}. Is another member of the group stuck, or the lake "
-                        "fed by a different group? Run again, or raise the time limit")
+                        "fed by a different group? Run again, or raise the time limit", transient=True)
 
     def close(self) -> None:
         if self._probe is not None:

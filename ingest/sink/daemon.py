@@ -197,23 +197,28 @@ class Sink:
     # -- handing batches to the writer ------------------------------------------------------------
 
     def _flush_due(self) -> None:
+        # _submit may serve rebalance callbacks (while the writer is busy): a partition can be lost, and
+        # its buffer dropped, between two submits, so every step looks its buffer up again
         ing, buffers = self.ingest, self.buffers
-        for key, buf in list(buffers.by_key.items()):
-            while is_full(buf, ing):
+        for key in buffers.partitions():
+            while (buf := buffers.by_key.get(key)) is not None and is_full(buf, ing):
                 self._submit(key)
-            if is_old(buf, ing, time.monotonic()):
+            if (buf := buffers.by_key.get(key)) is not None and is_old(buf, ing, time.monotonic()):
                 self._submit(key)
-        while buffers.total > ing.max_buffered_bytes:
+        while buffers.total > ing.max_buffered_bytes and buffers.by_key:
             self._submit(buffers.biggest())
 
     def _flush_all(self, keys: list[TP] | None = None) -> None:
-        for key in self.buffers.keys() if keys is None else keys:
+        for key in self.buffers.partitions() if keys is None else keys:
             while self.buffers.pending(key):
                 self._submit(key)
 
     def _submit(self, key: TP) -> None:
         """Hand the partition's oldest batch to the writer."""
         assert self.consumer is not None and self.writer is not None
+        if not self.buffers.pending(key):
+            self.buffers.drop(key)
+            return
         job = Job(key[0], key[1], self.buffers.take(key, self.ingest), self.epochs.get(key, 0))
         try:  # the writer usually frees a slot within a batch's time: just wait
             self.writer.put(job, timeout=PAUSE_AFTER_S)

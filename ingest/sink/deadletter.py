@@ -1,15 +1,22 @@
 """The sink's dead-letter writer: a message that cannot be landed goes to the dead-letter topic with
 its original key, value and headers, plus headers saying why and where it came from.
 
-A batch's offsets are committed only after its dead letters are acknowledged by the broker, so a
-dead letter is never lost (a crash before the acknowledgement re-lands the batch and re-sends them).
+A batch lands in the lake (and its offset moves on) only after its dead letters are acknowledged by
+the broker, so a dead letter is never lost: a crash or an outage before the acknowledgement leaves
+the batch unlanded, and it is read, dead-lettered and landed again.
+
+A message too large for the dead-letter topic (a poison message can be made that large on purpose)
+is sent truncated to its first ``MAX_PAYLOAD`` bytes, with ``smartcity-original-size`` and
+``smartcity-original-sha256`` headers: enough to find and compare it in the source topic, whose
+coordinates the headers name too. The partition always moves on.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
-from confluent_kafka import Message, Producer
+from confluent_kafka import KafkaError, Message, Producer
 
 from smartcity.core.errors import SinkError
 from smartcity.ingest.kafka.member import Header, headers_of, position_of, produce
@@ -17,6 +24,16 @@ from smartcity.ingest.sink.landing import DeadLetter
 from smartcity.ingest.sink.metrics import SinkMetrics
 
 FLUSH_TIMEOUT_S = 60.0
+MAX_PAYLOAD = 256 * 1024  # a dead letter's value is cut here (the default message limit is about 1 MB)
+
+
+def bounded_payload(value: bytes | None) -> tuple[bytes | None, list[Header]]:
+    """``value``, or its first ``MAX_PAYLOAD`` bytes and headers saying how it was cut."""
+    if value is None or len(value) <= MAX_PAYLOAD:
+        return value, []
+    return value[:MAX_PAYLOAD], [("smartcity-truncated", b"true"),
+                                 ("smartcity-original-size", str(len(value)).encode()),
+                                 ("smartcity-original-sha256", hashlib.sha256(value).hexdigest().encode())]
 
 def dead_letter_headers(message_headers: Sequence[Header] | None, dead: DeadLetter, *, topic: str,
                         partition: int, offset: int, dataset: str) -> list[Header]:
@@ -40,13 +57,22 @@ class DeadLetterWriter:
 
     def send(self, messages: Sequence[Message], dead: Sequence[DeadLetter], *, topic: str, partition: int,
              dataset: str) -> None:
+        """Produce the dead letters and wait for every acknowledgement; a ``SinkError`` if any failed."""
+        failed: list[str] = []
+
+        def delivered(err: KafkaError | None, _msg: Message) -> None:
+            if err is not None:
+                failed.append(err.str())
+
         for letter in dead:
             m = messages[letter.index]
+            value, cut = bounded_payload(m.value())
             headers = dead_letter_headers(headers_of(m), letter, topic=topic, partition=partition,
-                                          offset=position_of(m)[2], dataset=dataset)
-            produce(self.producer, self.topic, m.value(), m.key(), headers=headers)
+                                          offset=position_of(m)[2], dataset=dataset) + cut
+            produce(self.producer, self.topic, value, m.key(), headers=headers, on_delivery=delivered)
             self.metrics.deadletters.labels(topic, letter.stage).inc()
         remaining = self.producer.flush(FLUSH_TIMEOUT_S)
-        if remaining:
-            raise SinkError(f"{remaining} dead letters could not be delivered to {self.topic}; "
-                            "offsets not committed", transient=True)
+        if remaining or failed:
+            reason = failed[0] if failed else f"{remaining} not acknowledged within {FLUSH_TIMEOUT_S:.0f} s"
+            raise SinkError(f"dead letters of {topic}[{partition}] not delivered to {self.topic} ({reason}); the "
+                            "batch is not landed and will be read again", transient=True)

@@ -148,3 +148,32 @@ def test_a_damaged_offsets_record_is_named_with_the_fix(topics, tmp_path: Path, 
     assert result.returncode != 0
     assert str(record) in result.stderr and "remove the file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_poison_message_too_large_for_the_dead_letter_topic_is_contained(topics, tmp_path: Path,
+                                                                            unique: str) -> None:
+    """A ~1 MB undecodable message plus the dead-letter headers is over the producer's limit: it goes to the
+    dead-letter topic truncated, with its size and hash; the other bad message and the good ones are kept."""
+    import hashlib
+
+    from smartcity.proto.codec import BUS
+
+    from .helpers import bus, consume_all, produce
+
+    lake, group = tmp_path / "lake", f"g-{unique}"
+    poison = b"\x0f" * 1_000_000
+    headers = BUS.headers("protobuf")
+    records = [(b"B01", BUS.encode(bus(i)), headers) for i in range(50)]
+    records += [(b"B02", poison, headers), (b"B03", b"\xff\xfe not protobuf", headers)]
+    records += [(b"B01", BUS.encode(bus(i)), headers) for i in range(50, 100)]
+    producer_settings = topics.model_copy(update={"properties": {"message.max.bytes": "2000000"}})
+    produce(producer_settings, topics.topic("bus"), [(k, v, list(h)) for k, v, h in records])
+    run_sink(topics, lake, group)
+    assert len(landed_offsets(lake)) == 100
+    letters = consume_all(topics, topics.topic("deadletter"), f"dlq-{unique}", expected=2)
+    assert len(letters) == 2
+    big = next(m for m in letters if dict(m.headers()).get("smartcity-truncated") == b"true")
+    meta = dict(big.headers())
+    assert int(meta["smartcity-original-size"]) == len(poison)
+    assert meta["smartcity-original-sha256"] == hashlib.sha256(poison).hexdigest().encode()
+    assert meta["smartcity-error"] and len(big.value()) < len(poison)

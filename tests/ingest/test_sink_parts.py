@@ -68,3 +68,47 @@ def test_dead_letter_headers_keep_the_original_and_say_why() -> None:
     assert headers[0] == ("content-type", b"application/x-protobuf")
     assert got["smartcity-error"] == b"truncated message" and got["smartcity-error-stage"] == b"decode"
     assert got["smartcity-source-offset"] == b"77" and got["smartcity-source-partition"] == b"2"
+
+
+def test_losing_a_partition_while_the_writer_is_full_does_not_break_flushing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """_submit serves rebalance callbacks while it waits for a full writer queue: a partition lost in that
+    moment must not make the flush loop trip over its dropped buffer (it raised KeyError)."""
+    from confluent_kafka import TopicPartition
+
+    from smartcity.ingest.kafka.settings import KafkaSettings
+    from smartcity.ingest.sink import daemon
+    from smartcity.ingest.sink.writer import Job
+    from smartcity.storage.settings import LakeSettings
+
+    monkeypatch.setattr(daemon, "PAUSE_AFTER_S", 0.01)
+    ingest = IngestSettings(topics=["bus"], batch_max_rows=10)
+    sink = daemon.Sink(KafkaSettings(bootstrap_servers="127.0.0.1:1"), LakeSettings(path=tmp_path), ingest)
+    topic = KafkaSettings().topic("bus")
+    writer = daemon.Writer(sink.topics, sink.decoders, sink.committer, None, sink.metrics, sink.stats)  # type: ignore[arg-type]
+    sink.writer = writer
+    for _ in range(2):  # the writer's queue is full
+        writer.jobs.put(Job(topic, 9, []))
+
+    class Consumer:
+        calls = 0
+
+        def pause(self, _tps: object) -> None: ...
+        def resume(self, _tps: object) -> None: ...
+        def incremental_unassign(self, _tps: object) -> None: ...
+
+        def consume(self, num_messages: int, timeout: float) -> list[object]:
+            Consumer.calls += 1
+            if Consumer.calls == 1:
+                sink._on_lost(self, [TopicPartition(topic, 1)])  # type: ignore[arg-type]
+            writer.jobs.get_nowait()  # the writer frees a slot
+            writer.jobs.task_done()
+            return []
+
+    sink.consumer = Consumer()  # type: ignore[assignment]
+    sink.assigned = {(topic, 0), (topic, 1)}
+    for partition in (0, 1):
+        sink.buffers.add((topic, partition), [_Msg(b"x" * 10) for _ in range(30)])
+    sink._flush_due()  # raised KeyError before
+    assert (topic, 1) not in sink.buffers.by_key
+    queued = [writer.jobs.get_nowait() for _ in range(writer.jobs.qsize())]
+    assert {(j.topic, j.partition) for j in queued} <= {(topic, 0)}
