@@ -23,7 +23,7 @@ def health(ctx: click.Context, path: Path | None, max_age: float) -> None:
     Example:
       smartcity health --max-age 60     # Dockerfile: HEALTHCHECK CMD ["smartcity", "health"]
     """
-    from smartcity.ingest.health import heartbeat_age
+    from smartcity.ingest.health import heartbeat_age, heartbeat_status
 
     path = settings_for(ctx, health={"heartbeat": path}).health.heartbeat
     age = heartbeat_age(path)
@@ -33,4 +33,6 @@ def health(ctx: click.Context, path: Path | None, max_age: float) -> None:
     if age > max_age:
         err.print(f"unhealthy: last heartbeat {age:.0f} s ago (limit {max_age:.0f} s)")
         raise SystemExit(1)
-    err.print(f"healthy: last heartbeat {age:.1f} s ago")
+    status = heartbeat_status(path)
+    err.print(f"healthy: last heartbeat {age:.1f} s ago" + (f" ({status})" if status and status != "ok" else ""),
+              markup=False)

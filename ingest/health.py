@@ -37,6 +37,14 @@ class Heartbeat:
         tmp.replace(self.path)
 
 
+def heartbeat_status(path: Path) -> str:
+    """What the daemon said with its last beat (``ok``, ``waiting for Kafka: ...``); empty without one."""
+    try:
+        return path.read_text().partition(" ")[2].strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return ""
+
+
 def heartbeat_age(path: Path) -> float | None:
     """Seconds since the last beat, or None when there is none."""
     try:

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from smartcity.report.charts import INK, MUTED, NO_DATA, Chart, aqi_hex, aqi_legend_handles, render, text_on
+from smartcity.report.charts import INK, MUTED, NO_DATA, Chart, aqi_hex, aqi_legend_handles, id_label, render, text_on
 from smartcity.report.data import POLLUTANTS, history_start
 
 HOT = "#B2182B"
@@ -60,7 +60,7 @@ def aqi_map(sensors: pl.DataFrame) -> Chart:
                 colour = HOT if level > 0 else COLD
                 ax.scatter(row["longitude"], row["latitude"], s=190, marker="s", facecolors="none",
                            edgecolors=colour, linewidths=0.6 + 0.7 * abs(level), zorder=4)
-                ax.annotate(row["sensor_id"], (row["longitude"], row["latitude"]),
+                ax.annotate(id_label(row["sensor_id"]), (row["longitude"], row["latitude"]),
                             xytext=(7, -3), textcoords="offset points", fontsize=6.5, color=colour, zorder=5,
                             fontweight="bold")
             hot = sensors.filter(pl.col(column) > 0).height

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,7 +41,14 @@ STYLE: dict[RcKeyType, Any] = {
     "legend.frameon": False,
     "legend.fontsize": 8,
     "svg.fonttype": "none",
+    # Labels carry ids from device messages: never math (``R$$`` made the math-text parser raise) nor TeX.
+    "text.parse_math": False,
+    "text.usetex": False,
 }
+#: The longest id a chart shows in full; longer ones are cut (the tables show them whole).
+MAX_LABEL = 32
+#: C0 and C1 control characters and the Unicode line and paragraph separators.
+CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], "\ufffd")
 
 
 @dataclass(frozen=True)
@@ -52,9 +60,22 @@ class Chart:
     alt: str
 
 
+def id_label(value: object) -> str:
+    """An untrusted string (an id from the wire) as one line of a tick label or annotation: control
+    characters and line breaks shown as U+FFFD, cut to ``MAX_LABEL`` characters with an ellipsis. ``$``
+    and ``\\`` stay literal under ``STYLE`` (no math text). Not for legends, which hide labels that start
+    with ``_``."""
+    text = "" if value is None else str(value).translate(CONTROLS)
+    return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"
+
+
 def render(draw: Callable[[Figure], None], width: float, height: float, alt: str) -> Chart:
-    """Draw on a new ``width`` × ``height`` inch figure and return it as an embedded PNG."""
-    with mpl.rc_context(STYLE):
+    """Draw on a new ``width`` × ``height`` inch figure and return it as an embedded PNG.
+
+    Texts are plain (``STYLE`` turns math text and TeX off); a glyph missing from the font (an emoji in an
+    id) draws as a box without a warning per character."""
+    with mpl.rc_context(STYLE), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
         fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
         draw(fig)
         buffer = io.BytesIO()

@@ -11,6 +11,14 @@ from typing import Any
 from smartcity.report.charts import Chart
 
 DASH = "—"
+#: Control characters HTML does not allow in text (tab, line feed and carriage return are fine), as U+FFFD.
+CONTROLS = dict.fromkeys([c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)] + [*range(0x7F, 0xA0)], "\ufffd")
+
+
+def text(value: object) -> str:
+    """Any value (ids and messages from the wire included) as HTML text, also safe in a quoted attribute:
+    ``& < > " '`` escaped, control characters shown as U+FFFD."""
+    return escape(str(value).translate(CONTROLS), quote=True)
 
 
 def num(value: float | None, digits: int = 1) -> str:
@@ -37,7 +45,8 @@ def clock(value: datetime | None, day: date) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """A table column: its heading, how a row renders in it (escaped later) and whether it is numeric."""
+    """A table column: its heading, how a row renders in it (plain text, escaped by ``table``) and whether it
+    is numeric."""
 
     title: str
     cell: Callable[[Mapping[str, Any]], str]
@@ -46,27 +55,29 @@ class Column:
 
 def table(columns: list[Column], rows: Iterable[Mapping[str, Any]], caption: str | None = None) -> str:
     """An HTML table; every cell is escaped."""
-    head = "".join(f'<th{" class=num" if c.numeric else ""}>{escape(c.title)}</th>' for c in columns)
+    head = "".join(f'<th{" class=num" if c.numeric else ""}>{text(c.title)}</th>' for c in columns)
     body = "\n".join(
-        "<tr>" + "".join(f'<td{" class=num" if c.numeric else ""}>{escape(c.cell(row))}</td>' for c in columns)
+        "<tr>" + "".join(f'<td{" class=num" if c.numeric else ""}>{text(c.cell(row))}</td>' for c in columns)
         + "</tr>"
         for row in rows
     )
-    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    cap = f"<caption>{text(caption)}</caption>" if caption else ""
     return f'<table class="data">{cap}<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>'
 
 
 def figure(chart: Chart, caption: str | None = None) -> str:
     """An embedded PNG at its natural width (scaled down on narrow screens)."""
-    cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
-    return (f'<figure><img src="{chart.uri}" alt="{escape(chart.alt)}" '
-            f'style="width:{chart.width_px}px">{cap}</figure>')
+    cap = f"<figcaption>{text(caption)}</figcaption>" if caption else ""
+    return (f'<figure><img src="{text(chart.uri)}" alt="{text(chart.alt)}" '
+            f'style="width:{int(chart.width_px)}px">{cap}</figure>')
 
 
-def paragraph(text: str, css: str | None = None) -> str:
-    return f'<p{f" class={css}" if css else ""}>{escape(text)}</p>'
+def paragraph(content: str, css: str | None = None) -> str:
+    """A paragraph of plain text."""
+    attribute = f' class="{text(css)}"' if css else ""
+    return f"<p{attribute}>{text(content)}</p>"
 
 
-def empty(text: str) -> str:
+def empty(content: str) -> str:
     """The placeholder of a section without data."""
-    return paragraph(text, "empty")
+    return paragraph(content, "empty")

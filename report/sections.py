@@ -211,7 +211,7 @@ def _measure(value: float | None, unit: str) -> str:
 
 
 def _subject(row: Mapping[str, Any]) -> str:
-    subject = f"{row['subject_type']} {row['subject_id']}".strip()
+    subject = " ".join(part for part in (row["subject_type"], row["subject_id"]) if part)  # the id as sent
     return f"{subject} (route {row['route_id']})" if row["route_id"] else subject
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from html import escape
 from string import Template
 
 from smartcity.report.charts import text_on
+from smartcity.report.html import text
 from smartcity.report.sections import Section
 from smartcity.report.summary import KeyFigure
 
@@ -87,21 +87,23 @@ $sections
 
 
 def tile(figure: KeyFigure) -> str:
-    style = f' style="background:{figure.colour};color:{text_on(figure.colour)}"' if figure.colour else ""
-    return (f'<div class="tile"{style}><div class="label">{escape(figure.label)}</div>'
-            f'<div class="value">{escape(figure.value)}</div><div class="note">{escape(figure.note)}</div></div>')
+    """A key figure; its label, value and note (which may name a sensor) are plain text."""
+    style = f' style="background:{text(figure.colour)};color:{text_on(figure.colour)}"' if figure.colour else ""
+    return (f'<div class="tile"{style}><div class="label">{text(figure.label)}</div>'
+            f'<div class="value">{text(figure.value)}</div><div class="note">{text(figure.note)}</div></div>')
 
 
 def section_html(section: Section) -> str:
-    return f'<section id="{section.id}">\n<h2>{escape(section.title)}</h2>\n{section.body}\n</section>'
+    """A section: its id and title are plain text, its body HTML (built escaped by ``smartcity.report.html``)."""
+    return f'<section id="{text(section.id)}">\n<h2>{text(section.title)}</h2>\n{section.body}\n</section>'
 
 
 def page(*, title: str, day_long: str, meta: str, figures: list[KeyFigure], sections: list[Section],
          footer: str) -> str:
-    """The whole document; ``meta`` and ``footer`` are plain text, sections are HTML."""
-    toc = " ".join(f'<a href="#{s.id}">{escape(s.title)}</a>' for s in sections)
+    """The whole document; ``title``, ``day_long``, ``meta`` and ``footer`` are plain text, sections are HTML."""
+    toc = " ".join(f'<a href="#{text(s.id)}">{text(s.title)}</a>' for s in sections)
     return PAGE.substitute(
-        title=escape(title), css=CSS, day_long=escape(day_long), meta=escape(meta),
+        title=text(title), css=CSS, day_long=text(day_long), meta=text(meta),
         tiles="\n".join(tile(f) for f in figures), toc=toc, sections="\n".join(section_html(s) for s in sections),
-        footer=escape(footer),
+        footer=text(footer),
     )

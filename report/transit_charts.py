@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
 
-from smartcity.report.charts import MUTED, Chart, render, text_on
+from smartcity.report.charts import MUTED, Chart, id_label, render, text_on
 
 EARLY = "#4C8BD6"
 ON_TIME = "#2E9E5B"
@@ -46,7 +46,7 @@ def occupancy_heatmap(occupancy: pl.DataFrame) -> Chart:
                 shade = mpl.colors.to_hex(cmap(value / top))
                 ax.text(j, i, f"{value:.2f}".lstrip("0"), ha="center", va="center", fontsize=6.5,
                         color=text_on(shade))
-        ax.set_yticks(range(len(routes)), routes)
+        ax.set_yticks(range(len(routes)), [id_label(r) for r in routes])
         ax.set_xticks(range(24), [f"{h:02d}" for h in range(24)], fontsize=7)
         ax.set_xlabel("hour of the day (UTC)")
         ax.tick_params(length=0)
@@ -82,7 +82,7 @@ def wait_bars(routes: pl.DataFrame) -> Chart:
         bottom.axhline(0, color="#9AA5B1", linewidth=0.8)
         bottom.set_ylabel("EWT (min)")
         bottom.set_ylim(min(0.0, float(ewt.min()) * 1.3), max(0.1, float(ewt.max()) * 1.3))
-        bottom.set_xticks(x, names)
+        bottom.set_xticks(x, [id_label(n) for n in names])
         for ax in (top, bottom):
             ax.grid(True, axis="y", zorder=0)
 
@@ -110,7 +110,7 @@ def on_time_bars(routes: pl.DataFrame) -> Chart:
                 ax.text(early[i] / 2, i, f"{early[i]:.0%}", ha="center", va="center", fontsize=6.5, color="white")
             if late[i] >= 0.06:
                 ax.text(1 - late[i] / 2, i, f"{late[i]:.0%}", ha="center", va="center", fontsize=6.5, color="white")
-        ax.set_yticks(y, names)
+        ax.set_yticks(y, [id_label(n) for n in names])
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
         ax.set_xlabel("share of departures")

@@ -99,8 +99,11 @@ class Sink:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Ask the loop to finish: flush every batch, commit, leave the group (signal-safe)."""
+        """Ask the loop to finish: flush every batch, commit, leave the group (signal-safe). A batch waiting
+        for the broker to return is given up (it is not landed, so it is read again next time)."""
         self._stop.set()
+        if self.writer is not None:
+            self.writer.stopping.set()
 
     def run(self) -> SinkStats:
         began = time.monotonic()
@@ -117,6 +120,7 @@ class Sink:
         dead_letters = DeadLetterWriter(self.producer, self.kafka.topic("deadletter"), self.metrics)
         self.writer = writer = Writer(self.topics, self.decoders, self.committer, dead_letters, self.metrics,
                                       self.stats, self.on_batch, is_current=self._is_current)
+        dead_letters.on_wait = writer.wait_for_kafka
         writer.start()
         self._clock = AssignmentClock(self.topics, SinkError)
         if self.until_caught_up:
@@ -132,6 +136,7 @@ class Sink:
             writer.drain()
             self._commit_landed(asynchronous=False)
         finally:
+            writer.stopping.set()
             writer.close()
             self._closing = True
             self.consumer.close()
@@ -162,7 +167,8 @@ class Sink:
             self._reread_fenced()
             self._commit_landed(asynchronous=True)
             if self.heartbeat is not None:
-                self.heartbeat.beat()
+                waiting = self.writer.waiting
+                self.heartbeat.beat("ok" if waiting is None else f"waiting for Kafka: {waiting}")
             if self.until_caught_up:
                 if not self._clock.assigned:
                     self._clock.check()

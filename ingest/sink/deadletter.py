@@ -14,7 +14,7 @@ coordinates the headers name too. The partition always moves on.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from confluent_kafka import KafkaError, Message, Producer
 
@@ -23,7 +23,7 @@ from smartcity.ingest.kafka.member import Header, headers_of, position_of, produ
 from smartcity.ingest.sink.landing import DeadLetter
 from smartcity.ingest.sink.metrics import SinkMetrics
 
-FLUSH_TIMEOUT_S = 60.0
+FLUSH_STEP_S = 5.0
 MAX_PAYLOAD = 256 * 1024  # a dead letter's value is cut here (the default message limit is about 1 MB)
 
 
@@ -52,8 +52,9 @@ def dead_letter_headers(message_headers: Sequence[Header] | None, dead: DeadLett
 class DeadLetterWriter:
     """Sends a batch's dead letters and waits until the broker has them all."""
 
-    def __init__(self, producer: Producer, topic: str, metrics: SinkMetrics) -> None:
-        self.producer, self.topic, self.metrics = producer, topic, metrics
+    def __init__(self, producer: Producer, topic: str, metrics: SinkMetrics,
+                 on_wait: Callable[[str | None], bool] = lambda _why: True) -> None:
+        self.producer, self.topic, self.metrics, self.on_wait = producer, topic, metrics, on_wait
 
     def send(self, messages: Sequence[Message], dead: Sequence[DeadLetter], *, topic: str, partition: int,
              dataset: str) -> None:
@@ -71,8 +72,17 @@ class DeadLetterWriter:
                                           offset=position_of(m)[2], dataset=dataset) + cut
             produce(self.producer, self.topic, value, m.key(), headers=headers, on_delivery=delivered)
             self.metrics.deadletters.labels(topic, letter.stage).inc()
-        remaining = self.producer.flush(FLUSH_TIMEOUT_S)
+        # Wait for every acknowledgement. While the broker is away the letters stay queued in the producer
+        # (they are delivered when it returns, so they are not produced again); ``on_wait`` hears why and
+        # says whether to keep waiting (the member is not stopping).
+        waited = 0.0
+        while (remaining := self.producer.flush(FLUSH_STEP_S)) and not failed:
+            waited += FLUSH_STEP_S
+            if not self.on_wait(f"{remaining} dead letters of {topic}[{partition}] not acknowledged by {self.topic} "
+                                f"for {waited:.0f} s"):
+                break
+        self.on_wait(None)
         if remaining or failed:
-            reason = failed[0] if failed else f"{remaining} not acknowledged within {FLUSH_TIMEOUT_S:.0f} s"
+            reason = failed[0] if failed else f"{remaining} not acknowledged"
             raise SinkError(f"dead letters of {topic}[{partition}] not delivered to {self.topic} ({reason}); the "
                             "batch is not landed and will be read again", transient=True)

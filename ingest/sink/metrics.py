@@ -27,6 +27,8 @@ class SinkMetrics:
                                        buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=r)
         self.last_commit = Gauge("smartcity_ingest_last_commit_timestamp_seconds", "Time of the last offset commit",
                                  registry=r)
+        self.waiting = Gauge("smartcity_ingest_waiting_for_kafka", "1 while landing waits for the broker to return",
+                             registry=r)
         self.paused = Gauge("smartcity_ingest_paused", "1 while partitions are paused for back-pressure", registry=r)
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from confluent_kafka import Message
 
-from smartcity.core.errors import FencedBatch
+from smartcity.core.errors import FencedBatch, is_transient
 from smartcity.ingest.kafka.member import headers_of
 from smartcity.ingest.sink.batching import TP
 from smartcity.ingest.sink.deadletter import DeadLetterWriter
@@ -22,6 +22,8 @@ from smartcity.storage.commit import Committer
 from smartcity.storage.datasets import Dataset
 
 log = logging.getLogger("smartcity.ingest")
+
+RETRY_MAX_S = 30.0
 
 
 @dataclass
@@ -60,6 +62,8 @@ class Writer:
         self.fenced: dict[TP, int | None] = {}  # partition -> the lake's landed offset that fenced a batch
         self._landed: dict[TP, int] = {}
         self._lock = threading.Lock()
+        self.waiting: str | None = None  # why landing waits (the broker is away), while it does
+        self.stopping = threading.Event()  # set by the sink on its way out: stop retrying
         self._thread = threading.Thread(target=self._run, name="sink-writer", daemon=True)
 
     def start(self) -> None:
@@ -101,7 +105,7 @@ class Writer:
                 if job is None:
                     return
                 if self.error is None and self.is_current(job):  # jobs of lost or revoked partitions never land
-                    self._land(job)
+                    self._land_riding_out_outages(job)
             except FencedBatch as fenced:
                 log.warning("%s; discarding it and reading again from the lake's offset", fenced)
                 with self._lock:
@@ -112,6 +116,36 @@ class Writer:
                 self.error = exc
             finally:
                 self.jobs.task_done()
+
+    def wait_for_kafka(self, why: str | None) -> bool:
+        """Say why landing waits (``None``: it no longer does); False once the member is stopping."""
+        if why is not None and self.waiting is None:
+            log.warning("waiting for Kafka: %s", why)
+        elif why is None and self.waiting is not None:
+            log.info("Kafka is back")
+        self.waiting = why
+        self.metrics.waiting.set(0 if why is None else 1)
+        return not self.stopping.is_set()
+
+    def _land_riding_out_outages(self, job: Job) -> None:
+        """Land ``job``; while that fails for a transient reason (the broker away, so its dead letters cannot
+        be acknowledged), wait and try again, with back-off up to ``RETRY_MAX_S``. Nothing of the batch is
+        in the lake until it succeeds, so a retry never duplicates rows; the queue stays full meanwhile,
+        which pauses consumption."""
+        delay = 1.0
+        while True:
+            try:
+                self._land(job)
+                if self.waiting is not None:
+                    self.wait_for_kafka(None)
+                return
+            except BaseException as exc:
+                if isinstance(exc, FencedBatch) or not is_transient(exc) or self.stopping.is_set():
+                    raise
+                self.wait_for_kafka(str(exc))
+                if self.stopping.wait(delay):
+                    raise
+                delay = min(delay * 2, RETRY_MAX_S)
 
     def _land(self, job: Job) -> None:
         msgs = job.messages

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from smartcity.core.resources import samples_dir
 from smartcity.ingest.decode.rows import BatchDecoder
@@ -62,3 +63,10 @@ def land_alerts(root: Path, records: list[Alert]) -> None:
     result = process_batch(ALERTS, BatchDecoder(ALERTS), committer, "smartcity.alerts", 0,
                            [ALERT.encode(r) for r in records], offsets, now_ms=T0 + 400 * 24 * HOUR)
     assert not result.dead, result.dead
+
+
+def rename_ids(root: Path, dataset: str, column: str, names: dict[str, str]) -> None:
+    """Rewrite every landed file of the raw ``dataset`` with ids of ``column`` renamed (as if devices sent them)."""
+    for path in (root / "raw" / dataset).rglob("*.parquet"):
+        frame = pl.read_parquet(path)
+        frame.with_columns(pl.col(column).replace(names)).write_parquet(path)
