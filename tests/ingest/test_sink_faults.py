@@ -177,3 +177,45 @@ def test_a_poison_message_too_large_for_the_dead_letter_topic_is_contained(topic
     assert int(meta["smartcity-original-size"]) == len(poison)
     assert meta["smartcity-original-sha256"] == hashlib.sha256(poison).hexdigest().encode()
     assert meta["smartcity-error"] and len(big.value()) < len(poison)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A 256 kB tmpfs (root only); yields its path and a function that makes it 256 MB."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("a full disk is simulated with a small tmpfs, which needs root")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True,
+                          text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+
+    def grow() -> None:
+        subprocess.run(["mount", "-o", "remount,size=256m", str(mount)], check=True)
+
+    try:
+        yield mount, grow
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_stops_the_sink_and_a_rerun_lands_everything_once(topics, small_disk, unique: str) -> None:  # type: ignore[no-untyped-def]
+    import pyarrow.parquet as pq
+
+    from smartcity.storage.layout import data_files
+
+    mount, grow = small_disk
+    lake, group = mount / "lake", f"g-{unique}"
+    produce_bus(topics, 0, 60_000)
+    result = subprocess.run(sink_command(topics, lake, group, "--until-caught-up", "--batch-rows", "5000"),
+                            env=sink_env(topics, mount.parent), capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "No space left on device" in result.stderr
+    for path in data_files(lake, "bus_telemetry"):  # whatever is visible is whole
+        assert pq.read_metadata(path).num_rows > 0
+    grow()
+    run_sink(topics, lake, group, timeout=300)
+    landed = landed_offsets(lake)
+    assert [k for k, n in Counter(landed).items() if n > 1] == []
+    assert landed == topic_offsets(topics, topics.topic("bus"))
