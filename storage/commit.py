@@ -44,6 +44,7 @@ from typing import Any
 import pyarrow as pa
 
 from smartcity.core.errors import CorruptStateError, FencedBatch
+from smartcity.core.faults import fault_point
 from smartcity.storage.formats import Format
 from smartcity.storage.layout import (
     STAGING,
@@ -206,6 +207,7 @@ class Committer:
             landed.append(LandedFile(part.dataset, part.date, part.hour, final, part.table.num_rows,
                                      tmp.stat().st_size))
         fsync_dir(stage)
+        fault_point("staged")
         manifest = staging_dir(self.root, topic, partition) / f"{first_offset}-{last_offset}.manifest"
         with partition_lock(self.root, topic, partition):
             self._finish_manifests(topic, partition)
@@ -216,6 +218,7 @@ class Committer:
                 raise FencedBatch(topic, partition, first_offset, current)
             _write_atomic(manifest, json.dumps({"first": first_offset, "last": last_offset, "moves": moves,
                                                 "stage": stage.name}))
+            fault_point("manifest")
             self._roll_forward(topic, partition, manifest)
         return landed
 
@@ -247,7 +250,9 @@ class Committer:
                     dirs.add(final.parent)
         for d in dirs:
             fsync_dir(d)
+        fault_point("renamed")
         _record_landed(self.root, topic, partition, int(spec["last"]))
+        fault_point("recorded")
         manifest.unlink()
         shutil.rmtree(manifest.parent / str(spec.get("stage", f"{spec['first']}-{spec['last']}")), ignore_errors=True)
 

@@ -13,6 +13,7 @@ import numpy as np
 from confluent_kafka import Message
 
 from smartcity.core.errors import FencedBatch, is_transient
+from smartcity.core.faults import fault_point
 from smartcity.ingest.kafka.member import headers_of
 from smartcity.ingest.sink.batching import TP
 from smartcity.ingest.sink.deadletter import DeadLetterWriter
@@ -158,6 +159,7 @@ class Writer:
 
             result = process_batch(dataset, self.decoders[job.topic], self.committer, job.topic, job.partition,
                                    values, offsets, headers_of=lambda i: headers_of(msgs[i]), before_landing=deliver)
+        fault_point("landed")
         with self._lock:  # committed by the consumer's own thread (never while it waits on us)
             self._landed[(job.topic, job.partition)] = int(offsets[-1]) + 1
         self._count(job, dataset, result, offsets)

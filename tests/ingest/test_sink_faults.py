@@ -219,3 +219,21 @@ def test_a_full_disk_stops_the_sink_and_a_rerun_lands_everything_once(topics, sm
     landed = landed_offsets(lake)
     assert [k for k, n in Counter(landed).items() if n > 1] == []
     assert landed == topic_offsets(topics, topics.topic("bus"))
+
+
+@pytest.mark.parametrize(("point", "fmt"), [("staged", "parquet"), ("manifest", "hdf5"), ("renamed", "csv"),
+                                            ("recorded", "parquet"), ("landed", "hdf5")])
+def test_a_crash_at_each_step_of_landing_loses_and_duplicates_nothing(topics, tmp_path: Path, unique: str,  # type: ignore[no-untyped-def]
+                                                                      point: str, fmt: str) -> None:
+    """kill -9 semantics (os._exit) at every step of the protocol, on the third batch, then a rerun."""
+    lake, group = tmp_path / "lake", f"g-{unique}"
+    produce_bus(topics, 0, 6000)
+    env = {**sink_env(topics, tmp_path), "SMARTCITY_FAULT": f"{point}:3"}
+    crashed = subprocess.run(sink_command(topics, lake, group, "--until-caught-up", "--batch-rows", "1000",
+                                          "--format", fmt),
+                             env=env, capture_output=True, text=True, timeout=180)
+    assert crashed.returncode == 137 and f"fault injected at {point}" in crashed.stderr, crashed.stderr[-2000:]
+    run_sink(topics, lake, group, "--format", fmt)
+    landed = landed_offsets(lake)
+    assert [k for k, n in Counter(landed).items() if n > 1] == []
+    assert landed == topic_offsets(topics, topics.topic("bus"))
