@@ -179,9 +179,12 @@ def air_quality_hourly(readings: pd.DataFrame, day: date | str) -> pd.DataFrame:
 
     day = as_date(day)
     start = pd.Timestamp(day_start(day) - timedelta(days=1))
-    df = readings[(readings["event_time"] >= start) & (readings["event_time"] < start + pd.Timedelta(days=2))]
+    hour = readings["event_time"].dt.floor("h")  # the hour a reading counts towards: averaging_hour if known
+    if "averaging_hour" in readings:
+        hour = readings["averaging_hour"].fillna(hour)
+    df = readings.assign(hour=hour)
+    df = df[(df["hour"] >= start) & (df["hour"] < start + pd.Timedelta(days=2))]
     df = _first_landed(df, ["sensor_id", "event_time_ms"]).copy()
-    df["hour"] = df["event_time"].dt.floor("h")
     for column in POLLUTANT_COLUMNS.values():
         value = df[column]
         df[f"micro_{column}"] = np.rint(value.where(np.isfinite(value) & (value >= 0)) * MICRO).astype("Int64")

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from smartcity.storage.commit import Committer, Part
-from smartcity.storage.datasets import AIR_READINGS, BUS_TELEMETRY, STATION_EVENTS, Dataset
+from smartcity.storage.datasets import AIR_READINGS, AVERAGING_HOUR, BUS_TELEMETRY, STATION_EVENTS, Dataset
 from smartcity.storage.formats import get_format
 from smartcity.storage.layout import HOUR_MS
 
@@ -38,8 +38,11 @@ def _land(committer: Committer, dataset: Dataset, columns: dict[str, np.ndarray]
         "_offset": np.arange(offset, offset + n, dtype=np.int64),
         "_ingested_at": times,
     }
+    if AVERAGING_HOUR.name in dataset.schema.names:  # readings stamped at the start of their minute
+        arrays["averaging_hour"] = times // HOUR_MS * HOUR_MS
     table = pa.Table.from_arrays(
-        [pa.array(arrays[f.name]).cast(f.type) if f.name != "event_time" and f.name != "_ingested_at"
+        [pa.nulls(n, f.type) if f.name not in arrays
+         else pa.array(arrays[f.name]).cast(f.type) if not pa.types.is_timestamp(f.type)
          else pa.array(arrays[f.name], pa.int64()).cast(f.type) for f in dataset.schema],
         schema=dataset.schema,
     )

@@ -9,7 +9,9 @@ the given probabilities, is
   - *schema*: wrong types (a string where a number belongs) or missing identity and event-time
     fields (JSON), missing identity and event-time fields (Protobuf);
   - *impossible*: a decodable message with values no device can produce: negative counts or
-    concentrations, coordinates off the planet, event times before 2000 or centuries ahead;
+    concentrations, coordinates off the planet, event times before 1970 or centuries ahead (the sink
+    dead-letters these messages, except that it lands a reading with a negative concentration with
+    that value nulled and flagged);
 * **duplicated**: emitted twice in a row (a producer retry);
 * **late**: held back and emitted only after a record at least ``late_by`` newer in event time
   has gone out (or at the end of the stream).
@@ -172,7 +174,7 @@ class FaultInjector:
                 choices.append(name)
         what = rng.choice(choices)
         if what == "time":
-            message.event_time_ms = (YEAR_2000_MS - rng.randrange(1, 10**12) if rng.random() < 0.5
+            message.event_time_ms = (-rng.randrange(1, 10**12) if rng.random() < 0.5  # before 1970
                                      else FAR_FUTURE_MS + rng.randrange(0, 10**12))
         elif what == "coords":
             message.latitude = rng.choice([1.0, -1.0]) * rng.uniform(91.0, 400.0)

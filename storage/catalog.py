@@ -4,11 +4,13 @@ Views use absolute paths, so any DuckDB client can open the catalog from anywher
 lakes are read in place (hive partitioning gives ``date`` and ``hour`` columns for pruning); DuckDB
 has no HDF5 reader, so for HDF5 data the refresh copies the rows into tables of the same names.
 The catalog is rebuilt into a temporary file and renamed into place, so a reader never sees a
-half-built catalog and keeps its open copy.
+half-built catalog and keeps its open copy. A view has every column of its dataset's schema: a column
+added after some files were written is NULL in those files (and in the view, until a file has it).
 """
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -55,8 +57,42 @@ def connect(path: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=read_only, config=dict(OFFLINE))
 
 
+def _csv_header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _with_every_column(con: duckdb.DuckDBPyConnection, query: str, schema: pa.Schema) -> str:
+    """``query`` (rows of a raw dataset with ``date`` and ``hour``), with ``NULL`` for each column of
+    ``schema`` that none of its files has yet (schema evolution)."""
+    have = {row[0] for row in con.execute(f"DESCRIBE {query}").fetchall()}
+    if all(f.name in have for f in schema):
+        return query
+    cols = [_ident(f.name) if f.name in have else f"CAST(NULL AS {_DUCK_TYPES.get(f.type, 'VARCHAR')}) AS "
+            f"{_ident(f.name)}" for f in schema]
+    return f"SELECT {', '.join(cols)}, date, hour FROM ({query})"
+
+
+def _csv_query(base: str, schema: pa.Schema, files: list[Path]) -> str:
+    """Every CSV file of a dataset. Files written before a column was added lack it: then the files are
+    matched by their headers' names (``union_by_name``) and the missing values are NULL."""
+    glob = _quote(f"{base}/date=*/hour=*/*.csv")
+    headers = [_csv_header(f) for f in files]
+    if all(h == schema.names for h in headers):
+        columns = "{" + ", ".join(f"{_quote(f.name)}: {_quote(_DUCK_TYPES.get(f.type, 'VARCHAR'))}"
+                                  for f in schema) + "}"
+        return (f"SELECT * FROM read_csv({glob}, header = true, {_HIVE}, "
+                f"columns = {columns}, quote = '\"', escape = '\"')")
+    present = {name for h in headers for name in h}
+    types = "{" + ", ".join(f"{_quote(f.name)}: {_quote(_DUCK_TYPES.get(f.type, 'VARCHAR'))}"
+                            for f in schema if f.name in present) + "}"
+    return (f"SELECT * FROM read_csv({glob}, header = true, {_HIVE}, union_by_name = true, "
+            f"types = {types}, quote = '\"', escape = '\"')")
+
+
 def _raw_view(con: duckdb.DuckDBPyConnection, root: Path, name: str) -> CatalogEntry:
-    schema = DATASETS[name].schema
+    dataset = DATASETS[name]
+    schema = dataset.schema
     files = data_files(root, name)
     exts = {f.suffix for f in files}
     base = (root / RAW / name).as_posix()
@@ -68,20 +104,20 @@ def _raw_view(con: duckdb.DuckDBPyConnection, root: Path, name: str) -> CatalogE
         glob = _quote(f"{base}/date=*/hour=*/*.parquet")
         parts.append(f"SELECT * FROM read_parquet({glob}, {_HIVE}, union_by_name = true)")
     if ".csv" in exts:
-        glob = _quote(f"{base}/date=*/hour=*/*.csv")
-        columns = "{" + ", ".join(f"{_quote(f.name)}: {_quote(_DUCK_TYPES.get(f.type, 'VARCHAR'))}"
-                                  for f in schema) + "}"
-        parts.append(f"SELECT * FROM read_csv({glob}, header = true, {_HIVE}, "
-                     f"columns = {columns}, quote = '\"', escape = '\"')")
+        parts.append(_csv_query(base, schema, [f for f in files if f.suffix == ".csv"]))
     if ".h5" in exts:
         from smartcity.storage.scan import read_table
 
+        # the partition's time: the dataset's partition column, or event_time where that is null (older files)
+        when = ("event_time" if dataset.partition_by == "event_time"
+                else f"coalesce({_ident(dataset.partition_by)}, event_time)")
         con.register("hdf5_rows", read_table(root, name))
         con.execute(f"CREATE OR REPLACE TABLE {_ident(name + '__hdf5')} AS SELECT *, "
-                    f"CAST(timezone('UTC', event_time) AS DATE) AS date, "
-                    f"CAST(date_part('hour', timezone('UTC', event_time)) AS INTEGER) AS hour FROM hdf5_rows")
+                    f"CAST(timezone('UTC', {when}) AS DATE) AS date, "
+                    f"CAST(date_part('hour', timezone('UTC', {when})) AS INTEGER) AS hour FROM hdf5_rows")
         con.unregister("hdf5_rows")
         parts.append(f"SELECT * FROM {_ident(name + '__hdf5')}")
+    parts = [_with_every_column(con, part, schema) for part in parts]
     con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS " + " UNION ALL BY NAME ".join(parts))
     source = "+".join(sorted({".parquet": "parquet", ".csv": "csv", ".h5": "hdf5 (copied)"}[e] for e in exts))
     return CatalogEntry(name, "raw", source, len(files))

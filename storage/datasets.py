@@ -1,8 +1,12 @@
 """Raw datasets of the lake: name, message type, and the Arrow schema of their rows.
 
 A raw row is the message's fields (proto names; enums as their names; proto3 optional fields
-nullable), then ``event_time`` (timestamp, UTC, from ``event_time_ms``), then the lineage
-columns ``_topic``, ``_partition``, ``_offset`` and ``_ingested_at``.
+nullable), then the columns the sink derives for the dataset (``Dataset.derived``), then
+``event_time`` (timestamp, UTC, from ``event_time_ms``), then the lineage columns ``_topic``,
+``_partition``, ``_offset`` and ``_ingested_at``.
+
+Schemas evolve by adding nullable columns only: a file written before a column existed reads
+back with that column null (every format, ``smartcity.storage.scan`` and the catalog).
 """
 
 from __future__ import annotations
@@ -66,11 +70,23 @@ def message_schema(descriptor: Descriptor) -> pa.Schema:
     return pa.schema(fields)
 
 
+QUALITY_FLAGS = pa.field("quality_flags", pa.string(), nullable=True)
+"""Why values of the message were nulled at landing, e.g. ``no2_ppb<0`` (``; `` between several); null
+when every value passed (``smartcity.ingest.decode.validate.VALUE_RULES``)."""
+AVERAGING_HOUR = pa.field("averaging_hour", TIMESTAMP, nullable=True)
+"""Start of the UTC hour whose average the reading counts towards: the hour of ``event_time`` when event
+times mark the start of the averaging interval (``[ingest] air_time_marks = "start"``), the hour of
+``event_time`` - 1 ms when they mark its end. The reading's partition is this hour. Null only in files
+landed before the column existed; readers then use the hour of ``event_time``."""
+
+
 @dataclass(frozen=True)
 class Dataset:
     name: str
     kind: str  # topic kind in KafkaSettings: bus, air, station, alerts, bus_windows
     message_type: type[Message]
+    derived: tuple[pa.Field, ...] = ()  # columns the sink adds to the message's (nullable: schema evolution)
+    partition_by: str = "event_time"  # the timestamp column whose UTC date and hour name a row's partition
 
     @property
     def descriptor(self) -> Descriptor:
@@ -86,8 +102,8 @@ class Dataset:
 
     @cached_property
     def schema(self) -> pa.Schema:
-        """Full row schema: message fields, ``event_time``, lineage."""
-        fields = [*self.message_schema, pa.field("event_time", TIMESTAMP, nullable=False), *LINEAGE]
+        """Full row schema: message fields, derived columns, ``event_time``, lineage."""
+        fields = [*self.message_schema, *self.derived, pa.field("event_time", TIMESTAMP, nullable=False), *LINEAGE]
         return pa.schema(fields)
 
     @property
@@ -96,7 +112,8 @@ class Dataset:
 
 
 BUS_TELEMETRY = Dataset("bus_telemetry", "bus", BusTelemetry)
-AIR_READINGS = Dataset("air_readings", "air", AirQualityReading)
+AIR_READINGS = Dataset("air_readings", "air", AirQualityReading, derived=(QUALITY_FLAGS, AVERAGING_HOUR),
+                       partition_by=AVERAGING_HOUR.name)
 POLLUTANT_COLUMNS: dict[str, str] = {
     "pm25": "pm25_ugm3",
     "pm10": "pm10_ugm3",

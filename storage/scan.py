@@ -1,4 +1,8 @@
-"""Read a raw dataset of the lake, whatever its format, with date pruning."""
+"""Read a raw dataset of the lake, whatever its format, with date pruning.
+
+Rows always come with the dataset's whole schema: a nullable column added after some files were
+written reads as null in those files (schema evolution).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pyarrow as pa
 
 from smartcity.storage.datasets import dataset as get_dataset
 from smartcity.storage.formats import EXTENSIONS, FORMATS
+from smartcity.storage.formats.base import conform
 from smartcity.storage.layout import data_files, partition_of
 
 
@@ -44,7 +49,7 @@ def read_table(root: Path, dataset: str, dates: Iterable[str | Date] | None = No
             tables.append(pq.ParquetDataset([str(p) for p in paths], schema=schema).read())
         else:
             tables += [FORMATS[name].read(p, schema) for p in paths]
-    return pa.concat_tables([t.select(schema.names).cast(schema) for t in tables])
+    return pa.concat_tables([conform(t, schema) for t in tables])
 
 
 def scan(root: Path, dataset: str, dates: Iterable[str | Date] | None = None) -> pl.LazyFrame:
@@ -54,7 +59,8 @@ def scan(root: Path, dataset: str, dates: Iterable[str | Date] | None = None) ->
     if not files:
         return _frame(schema.empty_table()).lazy()
     if all(f.suffix == ".parquet" for f in files):
-        return pl.scan_parquet([str(f) for f in files], hive_partitioning=False)
+        return pl.scan_parquet([str(f) for f in files], hive_partitioning=False,
+                               schema=_frame(schema.empty_table()).schema, missing_columns="insert")
     return _frame(read_table(root, dataset, dates)).lazy()
 
 

@@ -1,7 +1,10 @@
 """Mart ``air_quality_hourly``: hourly air quality per sensor, with US EPA AQI and the European AQI.
 
 Grain: one row per sensor and UTC hour of the day in which the sensor sent at least one reading.
-``hour`` is the start of the hour; a reading at 10:59:59 belongs to 10:00.
+``hour`` is the start of the hour a reading counts towards, its ``averaging_hour`` in the lake: with the
+default ``[ingest] air_time_marks = "start"`` a reading at 10:59:59 belongs to 10:00 and one at 10:00 to
+10:00; with ``"end"`` (event times mark the end of the averaging interval) a reading at 10:00 belongs to
+09:00. Rows landed before ``averaging_hour`` existed count towards the hour of their event time.
 
 Columns (units as in ``air_readings``: PM in µg/m³, NO2/O3/SO2 in ppb, CO in ppm):
 
@@ -45,7 +48,7 @@ from smartcity.analysis.air.eaqi import eaqi_level_expr, eaqi_name_expr
 from smartcity.analysis.air.expr import aqi_category_expr, overall_aqi_frame
 from smartcity.analysis.air.nowcast import nowcast_grid
 from smartcity.analysis.air.units import MOLAR_MASS, MOLAR_VOLUME_20C
-from smartcity.analysis.marts._air import hourly_means, readings
+from smartcity.analysis.marts._air import hourly_means, reading_hour, readings
 from smartcity.analysis.marts._common import DAY, UTC_MS, conform, day_start, divide, on_day
 
 EIGHT_HOURS = 8
@@ -116,8 +119,8 @@ def air_quality_hourly(readings_frame: pl.LazyFrame, day: date) -> pl.LazyFrame:
     day before. Rows outside the two days are ignored.
     """
     start = day_start(day) - DAY
-    window = (pl.col("event_time") >= start) & (pl.col("event_time") < start + 2 * DAY)
-    hourly = hourly_means(readings(readings_frame.filter(window)))
+    hour = reading_hour(readings_frame)
+    hourly = hourly_means(readings(readings_frame.filter((hour >= start) & (hour < start + 2 * DAY))))
     grid = _grid(hourly, day)
     grid = nowcast_grid(grid, value="pm25_ugm3", over="sensor_id", output="pm25_nowcast_ugm3")
     grid = nowcast_grid(grid, value="pm10_ugm3", over="sensor_id", output="pm10_nowcast_ugm3")

@@ -23,7 +23,8 @@ Columns:
 - ``trend``: ``increasing`` or ``decreasing`` when ``mk_p`` < 0.05, else ``no trend``.
 
 Slopes and the test need ``min_months`` (default 6) monthly means, as openair requires; with
-fewer they are null. A monthly mean is the exact mean of every valid reading of the month.
+fewer they are null. A monthly mean is the exact mean of every valid reading of the month (the month
+of the hour the reading counts towards, as in ``air_quality_hourly``).
 ``months`` limits the series to the most recent months; by default all history is used.
 """
 
@@ -36,7 +37,7 @@ import numpy.typing as npt
 import polars as pl
 
 from smartcity.analysis.air.trends import mann_kendall, sen_slope
-from smartcity.analysis.marts._air import UNITS
+from smartcity.analysis.marts._air import UNITS, reading_hour
 from smartcity.analysis.marts._common import DAY, UTC_MS, conform_frame, day_start, exact_mean, micro_units
 from smartcity.storage.datasets import POLLUTANT_COLUMNS
 
@@ -70,9 +71,10 @@ def monthly_means(readings_frame: pl.LazyFrame, day: date, months: int | None = 
     Integer sums only, so this runs on the streaming engine over years of readings.
     """
     end = day_start(day) + DAY
-    month = pl.col("event_time").dt.truncate("1mo")
+    hour = reading_hour(readings_frame)  # a reading's month is that of the hour it counts towards
+    month = hour.dt.truncate("1mo")
     complete = month.dt.offset_by("1mo") <= pl.lit(end, UTC_MS)
-    rows = readings_frame.filter((pl.col("event_time") < end) & complete)
+    rows = readings_frame.filter((hour < end) & complete)
     if months is not None:
         if months < 1:
             msg = f"`months` must be at least 1, got {months}"

@@ -119,7 +119,8 @@ class Sink:
         self.producer = Producer(producer_config(self.kafka, **{"linger.ms": 5}))
         dead_letters = DeadLetterWriter(self.producer, self.kafka.topic("deadletter"), self.metrics)
         self.writer = writer = Writer(self.topics, self.decoders, self.committer, dead_letters, self.metrics,
-                                      self.stats, self.on_batch, is_current=self._is_current)
+                                      self.stats, self.on_batch, is_current=self._is_current,
+                                      rules=self.ingest.landing_rules())
         dead_letters.on_wait = writer.wait_for_kafka
         writer.start()
         self._clock = AssignmentClock(self.topics, SinkError)

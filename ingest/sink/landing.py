@@ -1,4 +1,8 @@
-"""One batch of one topic-partition: decode, validate, split by event-time hour, land."""
+"""One batch of one topic-partition: decode, validate, split by event-time hour, land.
+
+:class:`LandingRules` carries what the sink's settings decide (``IngestSettings.landing_rules()``): the
+accepted event-time range, and which end of its averaging interval an air reading's event time marks.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,30 @@ from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from smartcity.ingest.decode.rows import Decoded
-from smartcity.ingest.decode.validate import validate
+from smartcity.ingest.decode.validate import EARLIEST_EVENT_TIME_MS, MAX_FUTURE_MS, validate
+from smartcity.ingest.sink.settings import AirTimeMarks
 from smartcity.proto.codec import Encoding, Headers
 from smartcity.storage.commit import Committer, LandedFile, Part
-from smartcity.storage.datasets import TIMESTAMP, Dataset
+from smartcity.storage.datasets import AVERAGING_HOUR, QUALITY_FLAGS, TIMESTAMP, Dataset
 from smartcity.storage.layout import HOUR_MS, bucket_of_hour_index
+
+
+@dataclass(frozen=True)
+class LandingRules:
+    """How the sink lands: messages with an event time before ``earliest_event_time_ms`` or more than
+    ``max_future_ms`` ahead of its clock are dead-lettered; ``air_time_marks`` says whether an air
+    reading's event time marks the ``start`` or the ``end`` of its averaging interval (with ``end`` a
+    reading stamped 10:00 counts towards hour 09). The defaults are those of ``[ingest]``."""
+
+    earliest_event_time_ms: int = EARLIEST_EVENT_TIME_MS
+    max_future_ms: int = MAX_FUTURE_MS
+    air_time_marks: AirTimeMarks = "start"
+
+
+DEFAULT_RULES = LandingRules()
 
 
 @dataclass(frozen=True)
@@ -31,6 +52,7 @@ class BatchResult:
     dead: list[DeadLetter] = field(default_factory=list)
     rows: int = 0
     seconds: float = 0.0
+    flagged: int = 0  # landed rows with values nulled by validation (see their ``quality_flags``)
 
 
 class RowsDecoder(Protocol):
@@ -40,26 +62,52 @@ class RowsDecoder(Protocol):
                headers_of: Callable[[int], Headers] | None = None) -> Decoded: ...
 
 
+def averaging_hour(event_time_ms: np.ndarray, time_marks: AirTimeMarks) -> pa.Array:
+    """Start of the UTC hour each reading's averaging interval belongs to: the hour of its event time when
+    that marks the interval's start, of the event time - 1 ms when it marks the end (10:00 -> 09:00)."""
+    t = event_time_ms.astype(np.int64) - (1 if time_marks == "end" else 0)
+    return pa.array((t // HOUR_MS) * HOUR_MS, pa.int64()).cast(TIMESTAMP)
+
+
 def lake_rows(dataset: Dataset, decoded_table: pa.Table, topic: str, partition: int,
-              offsets: np.ndarray, ingested_at_ms: int) -> pa.Table:
-    """Message columns plus ``event_time`` and the lineage columns."""
+              offsets: np.ndarray, ingested_at_ms: int, *, quality_flags: pa.Array | None = None,
+              time_marks: AirTimeMarks = "start") -> pa.Table:
+    """Message columns, the dataset's derived columns, ``event_time`` and the lineage columns.
+
+    ``quality_flags`` (one per row; default all null) says which values validation nulled;
+    ``time_marks`` which end of the averaging interval ``event_time`` marks (for ``averaging_hour``).
+    """
     n = decoded_table.num_rows
-    event_time = decoded_table.column("event_time_ms").cast(pa.int64()).cast(TIMESTAMP)
+    times = decoded_table.column("event_time_ms").cast(pa.int64())
+    derived = []
+    for f in dataset.derived:
+        if f.name == QUALITY_FLAGS.name:
+            derived.append(pa.nulls(n, f.type) if quality_flags is None else quality_flags)
+        elif f.name == AVERAGING_HOUR.name:
+            derived.append(averaging_hour(times.to_numpy(), time_marks))
+        else:
+            raise ValueError(f"{dataset.name}: no rule derives the column {f.name!r}")
+    if quality_flags is not None and QUALITY_FLAGS.name not in {f.name for f in dataset.derived}:
+        raise ValueError(f"{dataset.name} has no {QUALITY_FLAGS.name} column for the flags of nulled values")
     extra = [
-        event_time,
+        times.cast(TIMESTAMP),
         pa.repeat(pa.scalar(topic, pa.string()), n),
         pa.repeat(pa.scalar(partition, pa.int32()), n),
         pa.array(offsets.astype(np.int64)),
         pa.repeat(pa.scalar(ingested_at_ms, TIMESTAMP), n),
     ]
-    return pa.Table.from_arrays([*decoded_table.columns, *extra], schema=dataset.schema)
+    return pa.Table.from_arrays([*decoded_table.columns, *derived, *extra], schema=dataset.schema)
 
 
 def split_by_hour(dataset: Dataset, rows: pa.Table) -> list[Part]:
-    """One part per event-time hour; rows keep their offset order."""
+    """One part per hour of the dataset's partition column (``event_time``; ``averaging_hour`` for air
+    readings); rows keep their offset order."""
     if rows.num_rows == 0:
         return []
-    hours = rows.column("event_time_ms").to_numpy() // HOUR_MS
+    when = rows.column(dataset.partition_by)
+    if when.null_count:
+        when = pc.coalesce(when, rows.column("event_time"))
+    hours = when.cast(pa.int64()).to_numpy() // HOUR_MS
     offsets = rows.column("_offset").to_numpy()
     unique = np.unique(hours)
     parts = []
@@ -88,28 +136,34 @@ def process_batch(dataset: Dataset, decoder: RowsDecoder, committer: Committer, 
                   encodings: Sequence[Encoding] | None = None, now_ms: int | None = None,
                   headers_of: Callable[[int], Headers] | None = None,
                   before_landing: Callable[[list[DeadLetter]], None] | None = None,
-                  fence: bool = True) -> BatchResult:
+                  fence: bool = True, rules: LandingRules = DEFAULT_RULES) -> BatchResult:
     """Decode and validate ``values`` (offsets ``offsets``) and land the good rows; returns the dead letters.
 
-    The batch's offset range is ``offsets[0]..offsets[-1]``; it is recorded as landed even when every
-    message in it was dead-lettered, so the consumer moves past it. ``before_landing`` gets the dead
-    letters before the lake's offset moves: the sink delivers them there, so none is lost if it stops
-    in between.
+    A message that fails a message rule (no device id, an event time outside ``rules``' range, ...) is
+    dead-lettered; a value that fails a value rule (a negative pollutant, ...) is nulled and its row lands
+    with the reason in ``quality_flags``. The batch's offset range is ``offsets[0]..offsets[-1]``; it is
+    recorded as landed even when every message in it was dead-lettered, so the consumer moves past it.
+    ``before_landing`` gets the dead letters before the lake's offset moves: the sink delivers them
+    there, so none is lost if it stops in between.
     """
     began = time.perf_counter()
     now = int(time.time() * 1000) if now_ms is None else now_ms
     decoded = decoder.decode(values, encodings, headers_of)
     dead = [DeadLetter(i, "decode", reason) for i, reason in sorted(decoded.errors.items())]
     table, index = decoded.table, decoded.index
-    check = validate(dataset.name, table, now)
+    check = validate(dataset.name, table, now, earliest_ms=rules.earliest_event_time_ms,
+                     max_future_ms=rules.max_future_ms)
+    table = check.repaired(table)
     if check.reasons:
         dead += [DeadLetter(int(index[r]), "validate", reason) for r, reason in check.reasons.items()]
         keep = check.valid
         table, index = table.filter(pa.array(keep)), index[keep]
+    flags = check.flag_column(np.flatnonzero(check.valid)) if check.flags else None
     dead = _one_per_message(dead)
-    rows = lake_rows(dataset, table, topic, partition, offsets[index], now)
+    rows = lake_rows(dataset, table, topic, partition, offsets[index], now, quality_flags=flags,
+                     time_marks=rules.air_time_marks)
     parts = split_by_hour(dataset, rows)
     if before_landing is not None and dead:
         before_landing(dead)
     landed = committer.land(topic, partition, int(offsets[0]), int(offsets[-1]), parts, fence=fence)
-    return BatchResult(landed, dead, rows.num_rows, time.perf_counter() - began)
+    return BatchResult(landed, dead, rows.num_rows, time.perf_counter() - began, len(check.flags))

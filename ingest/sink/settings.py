@@ -2,7 +2,43 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from smartcity.core.durations import parse_duration
+
+if TYPE_CHECKING:
+    from smartcity.ingest.sink.landing import LandingRules
+
+AirTimeMarks = Literal["start", "end"]
+EARLIEST_ALLOWED = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def parse_instant(value: object) -> object:
+    """A UTC instant from ISO-8601 text (``1985-01-01``, ``1985-01-01T06:00Z``; no zone means UTC), a TOML
+    date or date-time, or epoch milliseconds (a number, or text of digits). Other values pass unchanged."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"expected an ISO-8601 date or time such as 1985-01-01 or 1985-01-01T00:00Z, "
+                             f"or epoch milliseconds, got {text!r}") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(parse_instant)]
+Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class IngestSettings(BaseModel):
@@ -27,3 +63,35 @@ class IngestSettings(BaseModel):
     caught_up_within_s: float = Field(default=600.0, gt=0, description="a bounded run (--until-caught-up) "
                                       "fails, naming the partitions left, if they are not all landed by then (s)")
     log_format: str = Field(default="text", pattern="^(text|json)$", description="text or json (structured)")
+    earliest_event_time: Instant = Field(
+        default=datetime(1970, 1, 1, tzinfo=UTC),
+        description="messages with an earlier event time are dead-lettered (ISO-8601 date or time, UTC unless "
+                    "a zone is given, or epoch ms; not before 1900-01-01); raise it to refuse devices whose "
+                    "clock was never set")
+    max_event_time_ahead_s: Duration = Field(
+        default=86_400.0, ge=0, description="messages whose event time is more than this ahead of the sink's "
+                                            "clock are dead-lettered (seconds, or 30m, 24h, ...)")
+    air_time_marks: AirTimeMarks = Field(
+        default="start", description="which end of its averaging interval an air reading's event time marks: "
+                                     "start, or end (a reading stamped 10:00 then counts towards hour 09)")
+
+    @field_validator("earliest_event_time")
+    @classmethod
+    def _not_before_1900(cls, value: datetime) -> datetime:
+        if value < EARLIEST_ALLOWED:
+            raise ValueError("must not be before 1900-01-01T00:00Z")
+        return value
+
+    @property
+    def earliest_event_time_ms(self) -> int:
+        """``earliest_event_time`` in epoch milliseconds."""
+        delta = self.earliest_event_time - datetime(1970, 1, 1, tzinfo=UTC)
+        return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+    def landing_rules(self) -> LandingRules:
+        """What :func:`smartcity.ingest.sink.landing.process_batch` needs of these settings."""
+        from smartcity.ingest.sink.landing import LandingRules
+
+        return LandingRules(earliest_event_time_ms=self.earliest_event_time_ms,
+                            max_future_ms=round(self.max_event_time_ahead_s * 1000),
+                            air_time_marks=self.air_time_marks)

@@ -17,7 +17,14 @@ from smartcity.core.faults import fault_point
 from smartcity.ingest.kafka.member import headers_of
 from smartcity.ingest.sink.batching import TP
 from smartcity.ingest.sink.deadletter import DeadLetterWriter
-from smartcity.ingest.sink.landing import BatchResult, DeadLetter, RowsDecoder, process_batch
+from smartcity.ingest.sink.landing import (
+    DEFAULT_RULES,
+    BatchResult,
+    DeadLetter,
+    LandingRules,
+    RowsDecoder,
+    process_batch,
+)
 from smartcity.ingest.sink.metrics import SinkMetrics
 from smartcity.storage.commit import Committer
 from smartcity.storage.datasets import Dataset
@@ -54,8 +61,9 @@ class Writer:
     def __init__(self, topics: dict[str, Dataset], decoders: dict[str, RowsDecoder], committer: Committer,
                  dead_letters: DeadLetterWriter, metrics: SinkMetrics, stats: SinkStats,
                  on_batch: Callable[[BatchResult, SinkStats], None] | None = None,
-                 is_current: Callable[[Job], bool] = lambda _job: True) -> None:
+                 is_current: Callable[[Job], bool] = lambda _job: True, rules: LandingRules = DEFAULT_RULES) -> None:
         self.topics, self.decoders, self.committer = topics, decoders, committer
+        self.rules = rules  # the event-time range and air-time convention of [ingest]
         self.dead_letters, self.metrics, self.stats, self.on_batch = dead_letters, metrics, stats, on_batch
         self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
@@ -158,7 +166,8 @@ class Writer:
                 self.dead_letters.send(msgs, dead, topic=job.topic, partition=job.partition, dataset=dataset.name)
 
             result = process_batch(dataset, self.decoders[job.topic], self.committer, job.topic, job.partition,
-                                   values, offsets, headers_of=lambda i: headers_of(msgs[i]), before_landing=deliver)
+                                   values, offsets, headers_of=lambda i: headers_of(msgs[i]), before_landing=deliver,
+                                   rules=self.rules)
         fault_point("landed")
         with self._lock:  # committed by the consumer's own thread (never while it waits on us)
             self._landed[(job.topic, job.partition)] = int(offsets[-1]) + 1
@@ -177,7 +186,8 @@ class Writer:
             self.metrics.bytes.labels(dataset.name).inc(f.bytes)
         log.info("landed batch", extra={"topic": job.topic, "partition": job.partition,
                                         "first_offset": int(offsets[0]), "last_offset": int(offsets[-1]),
-                                        "rows": result.rows, "files": len(result.landed),
+                                        "rows": result.rows, "flagged_rows": result.flagged,
+                                        "files": len(result.landed),
                                         "dead_letters": len(result.dead), "seconds": round(result.seconds, 3)})
         if self.on_batch is not None:
             self.on_batch(result, st)

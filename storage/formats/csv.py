@@ -1,4 +1,8 @@
-"""CSV with a header row: timestamps as ISO-8601 UTC, nulls as empty fields."""
+"""CSV with a header row: timestamps as ISO-8601 UTC, nulls as empty fields.
+
+Every string value is quoted, so an empty unquoted field is a null and ``""`` an empty string. Columns
+are found by the header's names, so a file without a (nullable) column reads that column as null.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from smartcity.storage.formats.base import fsync_file
+from smartcity.storage.formats.base import conform, fsync_file
 
 
 @dataclass(frozen=True)
@@ -23,11 +27,11 @@ class CSV:
     def read(self, path: Path, schema: pa.Schema) -> pa.Table:
         convert = pacsv.ConvertOptions(
             column_types={f.name: f.type for f in schema},
-            strings_can_be_null=False,
+            strings_can_be_null=True,
             quoted_strings_can_be_null=False,
             null_values=[""],
             timestamp_parsers=[pacsv.ISO8601],
         )
         table = pacsv.read_csv(path, convert_options=convert,
                                parse_options=pacsv.ParseOptions(newlines_in_values=True))
-        return table.select(schema.names).cast(schema)
+        return conform(table, schema, path)

@@ -2,8 +2,11 @@
 
 Numbers keep their type; strings are variable-length UTF-8; timestamps are int64 milliseconds
 since the Unix epoch (UTC) with ``unit`` and ``tz`` attributes; nulls of float columns are NaN
-(the column carries ``nullable = 1``). The Arrow schema is stored in the root attribute
-``arrow_schema`` so readers get the exact types back.
+(the column carries ``nullable = 1``). Nulls of other columns (strings, integers, timestamps) are
+stored as an empty string or 0 plus a boolean dataset ``_nulls/<column>`` (true where null), written
+only when the column has nulls. The Arrow schema is stored in the root attribute ``arrow_schema``
+and the row count in ``rows``, so readers get the exact types back; a nullable column the file lacks
+(it was written before the column existed) reads as null.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pyarrow.compute as pc
 from smartcity.storage.formats.base import fsync_file
 
 _STR = h5py.string_dtype("utf-8")
+NULLS = "_nulls"
 
 
 @dataclass(frozen=True)
@@ -33,31 +37,54 @@ class HDF5:
             f.attrs["arrow_schema"] = base64.b64encode(table.schema.serialize().to_pybytes()).decode()
             f.attrs["rows"] = table.num_rows
             for field, column in zip(table.schema, table.columns, strict=True):
-                data, attrs = _to_numpy(field, column)
-                opts = {"compression": self.compression} if self.compression and len(data) else {}
-                ds = f.create_dataset(field.name, data=data, dtype=data.dtype if data.dtype != object else _STR,
-                                      **opts)
+                data, attrs, nulls = _to_numpy(field, column)
+                ds = self._dataset(f, field.name, data)
                 for k, v in attrs.items():
                     ds.attrs[k] = v
+                if nulls is not None:
+                    self._dataset(f.require_group(NULLS), field.name, nulls)
         fsync_file(path)
+
+    def _dataset(self, group: h5py.Group, name: str, data: np.ndarray) -> h5py.Dataset:
+        opts = {"compression": self.compression} if self.compression and len(data) else {}
+        return group.create_dataset(name, data=data, dtype=data.dtype if data.dtype != object else _STR, **opts)
 
     def read(self, path: Path, schema: pa.Schema) -> pa.Table:
         with h5py.File(path, "r") as f:
-            arrays = [_from_numpy(field, f[field.name]) for field in schema]
+            rows = int(f.attrs["rows"])
+            nulls = f.get(NULLS)
+            arrays = []
+            for field in schema:
+                if field.name in f:
+                    arr = _from_numpy(field, f[field.name])
+                    if nulls is not None and field.name in nulls:
+                        arr = pc.if_else(pa.array(nulls[field.name][()]), pa.scalar(None, type=field.type), arr)
+                    arrays.append(arr)
+                elif field.nullable:
+                    arrays.append(pa.nulls(rows, field.type))
+                else:
+                    raise ValueError(f"{path} has no column {field.name!r}")
         return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _to_numpy(field: pa.Field, column: pa.ChunkedArray) -> tuple[np.ndarray, dict[str, object]]:
+def _to_numpy(field: pa.Field, column: pa.ChunkedArray) -> tuple[np.ndarray, dict[str, object], np.ndarray | None]:
+    """The column's values, its attributes, and its null mask when it has nulls that NaN cannot hold."""
     t = field.type
-    if pa.types.is_timestamp(t):
-        return column.cast(pa.int64()).to_numpy(), {"unit": "ms", "tz": "UTC"}
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return np.array(column.to_pylist(), dtype=object), {}
     if pa.types.is_floating(t):
-        return column.to_numpy(), ({"nullable": 1} if field.nullable else {})
-    if column.null_count:
-        raise ValueError(f"HDF5 cannot hold nulls in non-float column {field.name}")
-    return column.to_numpy(), {}
+        return column.to_numpy(), ({"nullable": 1} if field.nullable else {}), None
+    nulls = column.is_null().to_numpy(zero_copy_only=False) if column.null_count else None
+    if nulls is not None and not field.nullable:
+        raise ValueError(f"HDF5: nulls in the non-nullable column {field.name}")
+    if pa.types.is_timestamp(t):
+        values = column.cast(pa.int64())
+        return pc.fill_null(values, 0).to_numpy(), {"unit": "ms", "tz": "UTC"}, nulls
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return np.array(pc.fill_null(column, "").to_pylist(), dtype=object), {}, nulls
+    if nulls is None:
+        return column.to_numpy(), {}, None
+    if pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return pc.fill_null(column, pa.scalar(0 if pa.types.is_integer(t) else False, t)).to_numpy(), {}, nulls
+    raise ValueError(f"HDF5 cannot hold nulls in the {t} column {field.name}")
 
 
 def _from_numpy(field: pa.Field, ds: h5py.Dataset) -> pa.Array:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from smartcity.storage.formats.base import fsync_file
+from smartcity.storage.formats.base import conform, fsync_file
 
 
 @dataclass(frozen=True)
@@ -23,4 +23,4 @@ class Parquet:
         fsync_file(path)
 
     def read(self, path: Path, schema: pa.Schema) -> pa.Table:
-        return pq.read_table(path, schema=schema)
+        return conform(pq.read_table(path), schema, path)  # a nullable column the file lacks reads as null

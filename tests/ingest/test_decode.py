@@ -149,8 +149,8 @@ def test_validation_names_each_impossible_value() -> None:
     cases = {
         "negative passengers": dict(passengers=-1),
         "coordinates off the planet": dict(longitude=190.0),
-        "event_time_ms before 2000-01-01": dict(event_time_ms=900_000_000_000),
-        "more than 24 h in the future": dict(event_time_ms=now + 2 * 86_400_000),
+        "event_time_ms before 1970-01-01T00:00Z ([ingest] earliest_event_time)": dict(event_time_ms=-3_600_000),
+        "more than 24 h in the future ([ingest] max_event_time_ahead_s)": dict(event_time_ms=now + 2 * 86_400_000),
         "missing required field bus_id": dict(bus_id=""),
         "speed_mps outside": dict(speed_mps=-3.0),
     }
@@ -161,3 +161,9 @@ def test_validation_names_each_impossible_value() -> None:
     for i, reason in enumerate(cases, start=1):
         assert reason in result.reasons[i]
     assert np.all(validate("bus_telemetry", table.slice(0, 1), now_ms=now).valid)
+    archive = BatchDecoder(DATASETS["bus_telemetry"]).decode([BUS.encode(BusTelemetry(**{**ok, "event_time_ms": t}))
+                                                              for t in (900_000_000_000, 473_385_600_000)]).table
+    assert validate("bus_telemetry", archive, now_ms=now).valid.tolist() == [True, True]  # 1998 and 1985 land
+    later = validate("bus_telemetry", archive, now_ms=now, earliest_ms=946_684_800_000, max_future_ms=0)
+    assert later.reasons == {0: "event_time_ms before 2000-01-01T00:00Z ([ingest] earliest_event_time)",
+                             1: "event_time_ms before 2000-01-01T00:00Z ([ingest] earliest_event_time)"}

@@ -82,7 +82,7 @@ def test_malformed_flood_dead_letters_bad_and_lands_good(topics, tmp_path: Path,
         "missing-id": lambda i: (BUS.encode(bus(i, bus_id="")), good_headers),
         "negative": lambda i: (BUS.encode(bus(i, passengers=-4)), good_headers),
         "off-planet": lambda i: (BUS.encode(bus(i, latitude=123.0)), good_headers),
-        "before-2000": lambda i: (BUS.encode(bus(i, event_time_ms=5_000)), good_headers),
+        "before-1970": lambda i: (BUS.encode(bus(i, event_time_ms=-5_000)), good_headers),
         "future": lambda i: (BUS.encode(bus(i, event_time_ms=int(time.time() * 1000) + 10 * 86_400_000)),
                              good_headers),
         "null": lambda i: (None, good_headers),
@@ -115,7 +115,7 @@ def test_malformed_flood_dead_letters_bad_and_lands_good(topics, tmp_path: Path,
         kind = expected_bad[m.key()]
         reason = h["smartcity-error"]
         expected_words = {"negative": "negative passengers", "off-planet": "off the planet",
-                          "before-2000": "before 2000", "future": "future", "missing-id": "bus_id",
+                          "before-1970": "earliest_event_time", "future": "future", "missing-id": "bus_id",
                           "null": "null value", "wrong-type": "passengers", "bad-json": "JSON",
                           "garbage": "cannot decode", "truncated": "cannot decode"}[kind]
         assert expected_words in reason, (kind, reason)
