@@ -142,13 +142,21 @@ def read_landed_offset(root: Path, topic: str, partition: int) -> int | None:
 
     A state file that cannot be read raises :class:`CorruptStateError` naming it: guessing (from
     the files, or from zero) could skip or re-land data silently."""
+    record = read_landed_record(root, topic, partition)
+    return None if record is None else int(record["last_offset"])
+
+
+def read_landed_record(root: Path, topic: str, partition: int) -> dict[str, Any] | None:
+    """The partition's record: ``last_offset`` and, when known, the Kafka ``topic_id`` it was landed from."""
     path = state_path(root, topic, partition)
     try:
         text = path.read_text()
     except FileNotFoundError:
         return None
     try:
-        return int(json.loads(text)["last_offset"])
+        record = dict(json.loads(text))
+        int(record["last_offset"])
+        return record
     except (ValueError, KeyError, TypeError):
         raise CorruptStateError(
             f"cannot read the landed offset of {topic}[{partition}] from {path}: {text[:80]!r}; remove the file "
@@ -167,12 +175,15 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     return dict(spec)
 
 
-def _record_landed(root: Path, topic: str, partition: int, last_offset: int) -> None:
-    current = read_landed_offset(root, topic, partition)
-    if current is not None and current >= last_offset:
+def _record_landed(root: Path, topic: str, partition: int, last_offset: int, topic_id: str | None = None) -> None:
+    current = read_landed_record(root, topic, partition)
+    if current is not None and int(current["last_offset"]) >= last_offset:
         return
-    _write_atomic(state_path(root, topic, partition),
-                  json.dumps({"last_offset": last_offset, "updated_at": time.time()}))
+    record: dict[str, Any] = {"last_offset": last_offset, "updated_at": time.time()}
+    known_id = topic_id or (current or {}).get("topic_id")
+    if known_id:
+        record["topic_id"] = known_id
+    _write_atomic(state_path(root, topic, partition), json.dumps(record))
 
 
 @dataclass
@@ -186,7 +197,7 @@ class Committer:
         self.root = Path(self.root).resolve()
 
     def land(self, topic: str, partition: int, first_offset: int, last_offset: int,
-             parts: Sequence[Part], *, fence: bool = True) -> list[LandedFile]:
+             parts: Sequence[Part], *, fence: bool = True, topic_id: str | None = None) -> list[LandedFile]:
         """Land a batch covering ``first_offset..last_offset`` (inclusive). Returns the files landed.
 
         ``fence=False`` is for writers that are not Kafka consumers (the simulator, archive imports):
@@ -217,7 +228,7 @@ class Committer:
                 shutil.rmtree(stage, ignore_errors=True)
                 raise FencedBatch(topic, partition, first_offset, current)
             _write_atomic(manifest, json.dumps({"first": first_offset, "last": last_offset, "moves": moves,
-                                                "stage": stage.name}))
+                                                "stage": stage.name, "topic_id": topic_id}))
             fault_point("manifest")
             self._roll_forward(topic, partition, manifest)
         return landed
@@ -226,11 +237,17 @@ class Committer:
         """Record that the partition's next batch starts at ``offset`` although the lake holds less:
         the offsets in between left the topic (retention) before they were landed."""
         with partition_lock(self.root, topic, partition):
-            current = read_landed_offset(self.root, topic, partition)
-            if current is None or current < offset - 1:
+            record = read_landed_record(self.root, topic, partition) or {}
+            current = record.get("last_offset")
+            if current is None or int(current) < offset - 1:
                 _write_atomic(state_path(self.root, topic, partition),
-                              json.dumps({"last_offset": offset - 1, "updated_at": time.time(),
+                              json.dumps({**record, "last_offset": offset - 1, "updated_at": time.time(),
                                           "skipped_from": current}))
+
+    def landed_topic_id(self, topic: str, partition: int) -> str | None:
+        """The Kafka topic id the partition's landed offsets came from (unknown for older lakes)."""
+        record = read_landed_record(self.root, topic, partition)
+        return None if record is None else record.get("topic_id")
 
     def _finish_manifests(self, topic: str, partition: int) -> None:
         stage = staging_dir(self.root, topic, partition)
@@ -251,7 +268,7 @@ class Committer:
         for d in dirs:
             fsync_dir(d)
         fault_point("renamed")
-        _record_landed(self.root, topic, partition, int(spec["last"]))
+        _record_landed(self.root, topic, partition, int(spec["last"]), spec.get("topic_id"))
         fault_point("recorded")
         manifest.unlink()
         shutil.rmtree(manifest.parent / str(spec.get("stage", f"{spec['first']}-{spec['last']}")), ignore_errors=True)

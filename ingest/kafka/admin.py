@@ -14,6 +14,21 @@ from smartcity.ingest.kafka.settings import KafkaSettings
 
 TIMEOUT_S = 30.0
 
+
+def topic_ids(settings: KafkaSettings, topics: list[str]) -> dict[str, str]:
+    """Kafka's id of each existing topic (a topic created again under the same name gets a new one)."""
+    from confluent_kafka import TopicCollection
+
+    admin = admin_client(settings)  # kept alive until the answers are in
+    futures = admin.describe_topics(TopicCollection(topics))
+    out = {}
+    for name, future in futures.items():
+        try:
+            out[name] = str(future.result(TIMEOUT_S).topic_id)
+        except KafkaException:
+            continue  # not there (yet): nothing to compare
+    return out
+
 # per-topic configs: the dead-letter topic keeps its records longer; alerts are small and kept for a month.
 TOPIC_CONFIGS: dict[str, dict[str, str]] = {
     "deadletter": {"retention.ms": str(30 * 24 * 3600 * 1000)},

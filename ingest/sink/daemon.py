@@ -26,6 +26,7 @@ from smartcity.core.errors import SinkError
 from smartcity.ingest.decode.gtfsrt import GtfsRtDecoder
 from smartcity.ingest.decode.rows import BatchDecoder
 from smartcity.ingest.health import Heartbeat
+from smartcity.ingest.kafka.admin import topic_ids
 from smartcity.ingest.kafka.config import producer_config
 from smartcity.ingest.kafka.member import AssignmentClock, check_error, fmt_partitions, member_config, position_of
 from smartcity.ingest.kafka.settings import KafkaSettings
@@ -86,6 +87,7 @@ class Sink:
         self.buffers = Buffers()
         self.assigned: set[TP] = set()
         self.starts: dict[TP, int] = {}
+        self.topic_ids: dict[str, str] = {}
         self.epochs: dict[TP, int] = {}  # bumped when a partition is lost or revoked: its queued jobs go stale
         self.goal: BoundedGoal | None = None
         self._stop = threading.Event()
@@ -122,6 +124,11 @@ class Sink:
                                       self.stats, self.on_batch, is_current=self._is_current,
                                       rules=self.ingest.landing_rules())
         dead_letters.on_wait = writer.wait_for_kafka
+        try:
+            writer.topic_ids = self.topic_ids = topic_ids(self.kafka, list(self.topics))
+        except KafkaException as exc:  # unknown ids only weaken the incarnation check, never the landing
+            log.warning("could not read the topic ids (%s); a recreated topic is then caught by its offsets only",
+                        exc.args[0].str())
         writer.start()
         self._clock = AssignmentClock(self.topics, SinkError)
         if self.until_caught_up:
@@ -310,7 +317,9 @@ class Sink:
             for tp in partitions:
                 key = (tp.topic, tp.partition)
                 low, high = consumer.get_watermark_offsets(tp, timeout=30, cached=False)
-                start = start_offset(committed.get(key, OFFSET_INVALID), self.committer.recover(*key), low, high)
+                start = start_offset(committed.get(key, OFFSET_INVALID), self.committer.recover(*key), low, high,
+                                     landed_topic_id=self.committer.landed_topic_id(*key),
+                                     topic_id=self.topic_ids.get(tp.topic))
                 if start.problem:
                     raise SinkError(f"{tp.topic}[{tp.partition}]: {start.problem}")
                 if start.skipped:

@@ -136,7 +136,7 @@ def process_batch(dataset: Dataset, decoder: RowsDecoder, committer: Committer, 
                   encodings: Sequence[Encoding] | None = None, now_ms: int | None = None,
                   headers_of: Callable[[int], Headers] | None = None,
                   before_landing: Callable[[list[DeadLetter]], None] | None = None,
-                  fence: bool = True, rules: LandingRules = DEFAULT_RULES) -> BatchResult:
+                  fence: bool = True, topic_id: str | None = None, rules: LandingRules = DEFAULT_RULES) -> BatchResult:
     """Decode and validate ``values`` (offsets ``offsets``) and land the good rows; returns the dead letters.
 
     A message that fails a message rule (no device id, an event time outside ``rules``' range, ...) is
@@ -165,5 +165,5 @@ def process_batch(dataset: Dataset, decoder: RowsDecoder, committer: Committer, 
     parts = split_by_hour(dataset, rows)
     if before_landing is not None and dead:
         before_landing(dead)
-    landed = committer.land(topic, partition, int(offsets[0]), int(offsets[-1]), parts, fence=fence)
+    landed = committer.land(topic, partition, int(offsets[0]), int(offsets[-1]), parts, fence=fence, topic_id=topic_id)
     return BatchResult(landed, dead, rows.num_rows, time.perf_counter() - began, len(check.flags))

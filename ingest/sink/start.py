@@ -31,13 +31,19 @@ class Start:
     problem: str = ""          # non-empty: the lake cannot be continued here; stop and say this
 
 
-def start_offset(committed: int, landed: int | None, low: int | None = None, high: int | None = None) -> Start:
+def start_offset(committed: int, landed: int | None, low: int | None = None, high: int | None = None, *,
+                 landed_topic_id: str | None = None, topic_id: str | None = None) -> Start:
     """Start position of a partition.
 
     ``committed`` is the group's committed offset (negative when there is none); ``landed`` the last
     offset the lake holds for the partition (``None`` when nothing landed); ``low`` and ``high`` the
     partition's log start and end offsets when known.
     """
+    if landed is not None and landed_topic_id and topic_id and landed_topic_id != topic_id:
+        return Start(OFFSET_INVALID, problem=(
+            f"the topic was created again (its id is now {topic_id}; the lake's offsets up to {landed} came from "
+            f"topic id {landed_topic_id}). Starting after them would skip the new topic's first messages. Point "
+            "the sink at a fresh lake, or move this partition's files and its _state/offsets record aside"))
     if landed is not None and high is not None and landed >= high:
         return Start(OFFSET_INVALID, problem=(
             f"the lake has offsets up to {landed} landed but the topic ends at offset {high - 1}: the topic was "

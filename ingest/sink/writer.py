@@ -64,6 +64,7 @@ class Writer:
                  is_current: Callable[[Job], bool] = lambda _job: True, rules: LandingRules = DEFAULT_RULES) -> None:
         self.topics, self.decoders, self.committer = topics, decoders, committer
         self.rules = rules  # the event-time range and air-time convention of [ingest]
+        self.topic_ids: dict[str, str] = {}  # topic -> Kafka topic id, recorded with each landed offset
         self.dead_letters, self.metrics, self.stats, self.on_batch = dead_letters, metrics, stats, on_batch
         self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
@@ -167,7 +168,7 @@ class Writer:
 
             result = process_batch(dataset, self.decoders[job.topic], self.committer, job.topic, job.partition,
                                    values, offsets, headers_of=lambda i: headers_of(msgs[i]), before_landing=deliver,
-                                   rules=self.rules)
+                                   rules=self.rules, topic_id=self.topic_ids.get(job.topic))
         fault_point("landed")
         with self._lock:  # committed by the consumer's own thread (never while it waits on us)
             self._landed[(job.topic, job.partition)] = int(offsets[-1]) + 1

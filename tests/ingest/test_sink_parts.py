@@ -39,6 +39,16 @@ def test_a_lake_past_the_log_end_is_a_stated_problem_not_a_skip() -> None:
     assert not s.problem and s.offset == 1000
 
 
+def test_a_new_topic_id_is_a_stated_problem_even_when_the_log_is_longer() -> None:
+    """Recreated with more messages than the lake holds: the offsets alone look fine, the id does not."""
+    s = start_offset(OFFSET_INVALID, 999, low=0, high=5000, landed_topic_id="old", topic_id="new")
+    assert s.problem and "created again" in s.problem
+    s = start_offset(OFFSET_INVALID, 999, low=0, high=5000, landed_topic_id="same", topic_id="same")
+    assert not s.problem and s.offset == 1000
+    s = start_offset(OFFSET_INVALID, 999, low=0, high=5000, landed_topic_id=None, topic_id="new")  # older lake
+    assert not s.problem
+
+
 def test_offsets_lost_to_retention_are_counted_and_skipped_explicitly() -> None:
     s = start_offset(OFFSET_INVALID, 99, low=500, high=900)
     assert (s.offset, s.commit, s.skipped) == (500, True, 400)
