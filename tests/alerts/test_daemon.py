@@ -257,6 +257,7 @@ def test_two_members_rebalancing_mid_stream_neither_duplicate_nor_lose_an_alert(
     first.send_signal(signal.SIGTERM)  # its partitions move to the second member
     assert first.wait(60) == 0, first.stderr.read()[-2000:] if first.stderr else ""
     feeder.join()
+    wait_for_progress(kafka_settings, group, len(events) - 1, timeout=90)  # the second took over and caught up
     second.send_signal(signal.SIGTERM)
     err = second.communicate(timeout=60)[1]
     assert second.returncode == 0, err[-2000:]
