@@ -178,12 +178,13 @@ class Sink:
                 waiting = self.writer.waiting
                 self.heartbeat.beat("ok" if waiting is None else f"waiting for Kafka: {waiting}")
             if self.until_caught_up:
-                if not self._clock.assigned:
+                assert self.goal is not None
+                if not self._clock.assigned:  # a rebalance can wait for a stalled member's session to end
                     self._clock.check()
+                    self.goal.check_deadline(self.assigned)
                     continue
                 if self._caught_up():
                     return
-                assert self.goal is not None
                 self.goal.check_deadline(self.assigned)
 
     def _route(self, msgs: list[Message]) -> None:
