@@ -5,12 +5,12 @@ The lake is the record of truth: a batch can be landed and its offset commit los
 the two, or a commit that failed). Starting at the committed offset would land it twice, so the
 member starts after the last landed offset and commits that position at once.
 
-Two lake records cannot be continued and are never papered over:
+A lake record that does not fit the topic is never papered over:
 
-* the lake holds offsets at or past the log end: the topic was deleted and created again (its
-  offsets restart at 0) or the lake belongs to another cluster. Starting after the landed offset
-  would skip every new message, starting at 0 would re-land offsets the lake already names;
-  the member stops with an error saying what to do;
+* the record names another topic id than the topic has now, or offsets at or past the log end:
+  the topic was deleted and created again (its offsets restart at 0) or the lake belongs to
+  another cluster. Starting after the landed offset would skip new messages, starting at 0 would
+  re-land offsets the lake already names; the member stops with an error saying what to do;
 * the offsets after the landed one have left the log (retention) before they were landed: they
   are gone. The member says so, records the gap in the lake, and starts at the log start.
 """
