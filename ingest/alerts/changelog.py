@@ -142,14 +142,15 @@ def read_state(kafka: KafkaSettings, topic: str, partitions: Iterable[int],
         deadline = time.monotonic() + RESTORE_TIMEOUT_S
         while pending:
             if time.monotonic() > deadline:
-                raise KafkaSetupError(f"restoring state from {topic} took longer than {RESTORE_TIMEOUT_S:.0f} s")
+                raise KafkaSetupError(f"restoring state from {topic} took longer than {RESTORE_TIMEOUT_S:.0f} s",
+                                      transient=True)
             for m in consumer.consume(10_000, timeout=0.05):
                 err = m.error()
                 if err is not None:
                     if err.code() == KafkaError._PARTITION_EOF:
                         pending.discard(m.partition())
                         continue
-                    raise KafkaSetupError(f"reading the changelog {topic}: {err.str()}")
+                    raise KafkaSetupError(f"reading the changelog {topic}: {err.str()}", transient=err.retriable())
                 key = m.key()
                 if key is not None:
                     records.append((key, m.value()))

@@ -17,7 +17,9 @@ mechanism is Kafka's consume-transform-produce transaction:
    rebuilds their state from the changelog with ``read_committed``, and resumes at those offsets.
    The state is therefore exactly the state after the last committed input, so the alerts that
    follow are neither repeated nor skipped. A transaction that fails is aborted and every owned
-   partition is rewound the same way.
+   partition is rewound the same way. One that cannot finish (Kafka away) is given up with its
+   producer; the successor producer resolves it on the broker, and the daemon waits for Kafka
+   before it rewinds (:meth:`AlertDaemon._recover`).
 
 Alert ids are deterministic (``<rule>:<subject>:<start_ms>``), so even a ``read_uncommitted``
 reader can de-duplicate on ``(alert_id, state)``. Zombies are fenced by the consumer group
@@ -41,9 +43,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
-from smartcity.core.errors import AlertsError
+from smartcity.core.errors import AlertsError, KafkaUnavailableError, SmartcityError, is_transient
 from smartcity.ingest.alerts.changelog import ChangelogKeys, ensure_changelog_for
 from smartcity.ingest.alerts.engine import AlertEngine
 from smartcity.ingest.alerts.engine_types import Output
@@ -52,12 +54,14 @@ from smartcity.ingest.alerts.metrics import AlertMetrics
 from smartcity.ingest.alerts.reporting import AlertStats, EngineReporter, count_committed
 from smartcity.ingest.alerts.restore import Restorer
 from smartcity.ingest.alerts.settings import AlertSettings
-from smartcity.ingest.alerts.transactions import Transaction, transactional_producer
+from smartcity.ingest.alerts.transactions import FIRST_INIT_TIMEOUT_S, Transactions
 from smartcity.ingest.decode.rows import BatchDecoder
 from smartcity.ingest.health import Heartbeat
 from smartcity.ingest.kafka.admin import create_topics
 from smartcity.ingest.kafka.member import (
     AssignmentClock,
+    InstanceFenced,
+    Rejoins,
     check_error,
     fmt_partitions,
     member_config,
@@ -106,11 +110,11 @@ class AlertDaemon:
         self._txn_windows = 0
         self._keys = ChangelogKeys(settings.group)
         self._pending: list[Output] = []
-        self._txn: Transaction | None = None
+        self._txn = Transactions(kafka, f"{settings.group}.{settings.instance_id or uuid.uuid4().hex[:12]}")
         self._first_pending: float | None = None
         self.reporter = EngineReporter(self.engine, self.metrics, settings.grace)
         self.consumer: Consumer | None = None
-        self.producer: Producer | None = None
+        self._rejoins = Rejoins(settings.instance_id, AlertsError)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -125,16 +129,11 @@ class AlertDaemon:
         self.restorer.changelog_partitions = ensure_changelog_for(self.kafka, self.changelog, self.inputs)
         if s.metrics_port is not None:
             self.metrics.serve(s.metrics_port, s.metrics_host)
-        member = s.instance_id or uuid.uuid4().hex[:12]
-        self.producer = transactional_producer(self.kafka, f"{s.group}.{member}")
-        self._txn = Transaction(self.producer)
-        self.consumer = Consumer(member_config(
-            self.kafka, s.group, instance_id=s.instance_id,
-            metrics=self.metrics if s.metrics_port is not None else None,
-            **{"isolation.level": "read_committed", "queued.min.messages": 200_000,
-               "queued.max.messages.kbytes": 65_536, "fetch.wait.max.ms": 5}))
-        self.consumer.subscribe(list(self.inputs), on_assign=self._on_assign, on_revoke=self._on_revoke,
-                                on_lost=self._on_lost)
+        try:
+            self._txn.start(FIRST_INIT_TIMEOUT_S)
+        except KafkaUnavailableError as exc:
+            raise AlertsError(f"cannot start transactions: {exc}") from None
+        self._join()
         # Full garbage collections scan every object the imported libraries hold, for tens of ms each time;
         # freezing what exists now and collecting less often keeps those pauses out of the alert latency.
         thresholds = gc.get_threshold()
@@ -145,7 +144,8 @@ class AlertDaemon:
                                           "window_s": s.window, "grace_s": s.grace})
         try:
             self._loop(began)
-            self._commit()
+            if not self._failed:
+                self._commit()
         except KafkaException as exc:
             self._failed = True  # half-applied state must not be committed on the way out
             raise AlertsError(f"Kafka: {exc.args[0].str()}") from exc
@@ -154,16 +154,49 @@ class AlertDaemon:
             raise
         finally:
             try:
-                self.consumer.close()
+                if self.consumer is not None:
+                    self.consumer.close()
             finally:
                 gc.set_threshold(*thresholds)
                 gc.unfreeze()
-                if self._txn.open:
-                    self._abort()
+                if self._txn.open and not self._txn.abort():
+                    self._txn.replace()
         self.stats.seconds = time.monotonic() - began
         log.info("alerts stopped", extra={"consumed": self.stats.consumed, "alerts": self.stats.alerts,
                                           "windows": self.stats.windows})
         return self.stats
+
+    def _join(self) -> None:
+        s = self.settings
+        self.consumer = Consumer(member_config(
+            self.kafka, s.group, instance_id=s.instance_id,
+            metrics=self.metrics if s.metrics_port is not None else None,
+            **{"isolation.level": "read_committed", "queued.min.messages": 200_000,
+               "queued.max.messages.kbytes": 65_536, "fetch.wait.max.ms": 5}))
+        self.consumer.subscribe(list(self.inputs), on_assign=self._on_assign, on_revoke=self._on_revoke,
+                                on_lost=self._on_lost)
+
+    def _rejoin(self, why: str) -> None:
+        """The consumer was fenced (see :class:`Rejoins`): drop it with everything since the last commit and
+        join the group with a new one, which restores whatever partitions it is given."""
+        self._rejoins.allow(why)
+        log.warning("%s; joining the group again", why)
+        if self._txn.open:
+            self.stats.aborts += 1
+            self.metrics.aborts.inc()
+            if not self._txn.abort():
+                self._txn.replace()
+        self._forget()
+        for t, p in self._assigned:
+            self.engine.revoke(self.inputs[t], p)
+        self._assigned.clear()
+        old, self.consumer = self.consumer, None
+        if old is not None:
+            try:
+                old.close()  # its rebalance callbacks see a consumer that is no longer ours and do nothing
+            except KafkaException as exc:
+                log.info("closing the fenced consumer: %s", exc.args[0].str())
+        self._join()
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -180,7 +213,11 @@ class AlertDaemon:
             now = time.monotonic()
             if msgs:
                 last_message = now
-                self._pending += self._process(msgs, now)
+                try:
+                    self._pending += self._process(msgs, now)
+                except InstanceFenced as exc:
+                    self._rejoin(f"fenced: {exc}")
+                    continue
             self._pending += self.engine.advance(now)
             if self._pending or msgs:
                 if self._first_pending is None:
@@ -189,8 +226,7 @@ class AlertDaemon:
             if self._first_pending is not None and now - self._first_pending >= interval:
                 self._commit()
             self.reporter.report(now)
-            if self.heartbeat is not None:
-                self.heartbeat.beat()
+            self._beat("ok")
             if self.max_seconds is not None and now - began >= self.max_seconds:
                 return
             if self.until_idle is not None:
@@ -231,16 +267,18 @@ class AlertDaemon:
             out += self.engine.process(kind, table, partitions, now)
         return out
 
+    def _beat(self, status: str) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.beat(status)
+
     def _produce_pending(self) -> None:
-        assert self.producer is not None
         if not self._pending:
             return
-        assert self._txn is not None
         self._txn.begin()
         encoding = self.kafka.encoding
         for out in self._pending:
             value = self.codecs[out.topic_kind].encode(out.message, encoding)
-            produce(self.producer, self.out_topics[out.topic_kind], value, out.key.encode(),
+            produce(self._txn.producer, self.out_topics[out.topic_kind], value, out.key.encode(),
                     headers=self.headers[out.topic_kind])
             if out.topic_kind == "alerts":
                 self._txn_alerts.append(out.message)  # type: ignore[arg-type]
@@ -252,7 +290,7 @@ class AlertDaemon:
 
     def _commit(self) -> None:
         """Changelog records of the touched state, the consumed offsets, commit; rewind on failure."""
-        assert self._txn is not None and self.producer is not None and self.consumer is not None
+        assert self.consumer is not None
         self._produce_pending()
         state = self.engine.dump_dirty()
         if not (self._txn.open or state or self._offsets):
@@ -262,7 +300,7 @@ class AlertDaemon:
         try:
             self._txn.begin()
             for kind, partition, entity, value in state:
-                produce(self.producer, self.changelog, value, self._keys(kind, partition, entity),
+                produce(self._txn.producer, self.changelog, value, self._keys(kind, partition, entity),
                         partition=partition)
             if self._offsets:
                 offsets = [TopicPartition(t, p, o) for (t, p), o in self._offsets.items()]
@@ -270,11 +308,7 @@ class AlertDaemon:
             self._txn.commit()
         except KafkaException as exc:
             err = exc.args[0]
-            if err.fatal() or not err.txn_requires_abort():
-                raise AlertsError(f"transaction failed: {err.str()}") from None
-            log.warning("transaction aborted (%s); rewinding to the last commit", err.str())
-            self._abort()
-            self._rewind()
+            self._recover(f"transaction failed: {err.str()}", abort=err.txn_requires_abort() and not err.fatal())
             return
         self._first_pending = None
         self._offsets.clear()
@@ -285,18 +319,54 @@ class AlertDaemon:
             if self.on_alert is not None:
                 self.on_alert(alert)
 
-    def _abort(self) -> None:
-        assert self._txn is not None
-        self._txn.abort()
-        self._first_pending = None
-        self.stats.aborts += 1
-        self.metrics.aborts.inc()
+    def _recover(self, why: str, *, abort: bool) -> None:
+        """Forget everything since the last commit and resume from it.
 
-    def _rewind(self) -> None:
-        """Forget everything since the last commit: rebuild owned partitions and seek to their offsets."""
-        assert self.consumer is not None
+        The open transaction is aborted when ``abort`` and the client can; otherwise (Kafka away, the
+        transaction timed out on the broker, the producer fenced) the producer is replaced, and its
+        successor resolves the old transaction on the broker. The member then waits for Kafka (saying so
+        in its heartbeat), restores the partitions it owns and seeks to their committed offsets.
+        Stopped while waiting, it leaves the work since the last commit to the next member.
+        """
+        log.warning("%s; rewinding to the last commit", why)
+        if self._txn.open:
+            self.stats.aborts += 1
+            self.metrics.aborts.inc()
+            if not (abort and self._txn.abort()):
+                self._txn.replace()
+        self._forget()
+        delay = 0.5
+        while True:
+            try:
+                self._txn.start()
+                self._rewind()
+                return
+            except KafkaException as exc:
+                err = exc.args[0]
+                if err.fatal():
+                    raise AlertsError(f"Kafka: {err.str()}") from None
+                why = err.str()
+            except SmartcityError as exc:
+                if not is_transient(exc):
+                    raise
+                why = str(exc)
+            if self._stop.is_set():
+                log.warning("stopped while Kafka is away: the work since the last commit is left to the next run")
+                self._failed = True
+                return
+            log.warning("waiting for Kafka: %s (again in %.1f s)", why, delay)
+            self._beat(f"waiting for Kafka: {why}")
+            self._stop.wait(delay)
+            delay = min(2 * delay, 5.0)
+
+    def _forget(self) -> None:
         self._pending, self._txn_alerts, self._txn_windows = [], [], 0
         self._offsets.clear()
+        self._first_pending = None
+
+    def _rewind(self) -> None:
+        """Rebuild the owned partitions from the changelog and seek to their committed offsets."""
+        assert self.consumer is not None
         owned = [TopicPartition(t, p) for t, p in sorted(self._assigned)]
         for t, p in self._assigned:
             self.engine.revoke(self.inputs[t], p)
@@ -323,6 +393,8 @@ class AlertDaemon:
         return [tp for tp in partitions if tp.topic in self.inputs]
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if consumer is not self.consumer:
+            return  # a fenced consumer being closed
         partitions = self._ours(partitions)
         if partitions:
             self._commit()
@@ -333,6 +405,8 @@ class AlertDaemon:
         log.info("assigned %s", fmt_partitions(partitions))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if consumer is not self.consumer:
+            return  # a fenced consumer being closed
         partitions = self._ours(partitions)
         if not self._failed:
             self._commit()
@@ -346,12 +420,12 @@ class AlertDaemon:
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Partitions taken away without a hand-over: what this member did since its last commit may
         already be another's to do, so abort it and rewind the partitions it keeps."""
+        if consumer is not self.consumer:
+            return  # a fenced consumer being closed
         partitions = self._ours(partitions)
-        if self._txn is not None and self._txn.open:
-            self._abort()
         for tp in partitions:
             self.engine.revoke(self.inputs[tp.topic], tp.partition)
             self._assigned.discard((tp.topic, tp.partition))
         consumer.incremental_unassign(partitions)
-        self._rewind()
         log.warning("lost %s", fmt_partitions(partitions))
+        self._recover(f"lost {fmt_partitions(partitions)}", abort=True)

@@ -31,7 +31,8 @@ def committed_offsets(consumer: Consumer, partitions: list[TopicPartition]) -> l
         except KafkaException as exc:
             err = exc.args[0]
             if (not err.retriable() and err.code() not in RETRY_CODES) or time.monotonic() > deadline:
-                raise AlertsError(f"cannot fetch committed offsets: {err.str()}") from None
+                raise AlertsError(f"cannot fetch committed offsets: {err.str()}",
+                                  transient=err.retriable() or err.code() in RETRY_CODES) from None
             time.sleep(0.2)
 
 

@@ -20,6 +20,8 @@ from smartcity.ingest.kafka.settings import KafkaSettings
 
 ASSIGN_TIMEOUT_S = 90.0
 """A bounded run that is given no partition within this long fails (the topics probably don't exist)."""
+REJOIN_WINDOW_S = 600.0
+"""A static member fenced twice within this long stops: another process uses its instance id."""
 
 log = logging.getLogger("smartcity.kafka")
 
@@ -48,9 +50,17 @@ def member_config(kafka: KafkaSettings, group: str, *, instance_id: str | None =
     return consumer_config(kafka, group, **conf)
 
 
+class InstanceFenced(SmartcityError):
+    """The broker gave this static member's instance id to a newer member id (see :class:`Rejoins`)."""
+
+
 def check_error(err: KafkaError, error: type[SmartcityError], *, missing_topic_fatal: bool = False) -> None:
-    """Raise ``error`` for a fatal client error (and, in bounded runs, a missing topic); log the rest."""
-    if err.fatal():
+    """Raise ``InstanceFenced`` for a fenced static member, ``error`` for any other fatal client error
+    (and, in bounded runs, a missing topic); log the rest."""
+    fatal = err.fatal() or err.code() == KafkaError._FATAL  # a consumer reports its fatal error as _FATAL
+    if err.code() == KafkaError.FENCED_INSTANCE_ID or (fatal and "group.instance.id" in err.str()):
+        raise InstanceFenced(err.str())
+    if fatal:
         raise error(f"fatal Kafka error: {err.str()}")
     if missing_topic_fatal and err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
         raise error(f"{err.str()} (create the topics with `smartcity topics create`)")
@@ -72,6 +82,29 @@ class AssignmentClock:
         if (now if now is not None else time.monotonic()) - self.started > self.timeout_s:
             raise self.error(f"no partitions of {', '.join(self.topics)} were assigned within "
                              f"{self.timeout_s:.0f} s (do the topics exist?)")
+
+
+class Rejoins:
+    """When a fenced static member may join the group again.
+
+    After a broker outage longer than the session timeout, librdkafka rejoins with a fresh member id
+    and the broker then fences the member's own previous id: the consumer is dead, but nobody else has
+    its instance id, so joining again with a new consumer is right. Fenced again within
+    ``REJOIN_WINDOW_S``, the member stops instead: another process really uses the same instance id.
+    """
+
+    def __init__(self, instance_id: str | None, error: type[SmartcityError],
+                 window_s: float = REJOIN_WINDOW_S) -> None:
+        self.instance_id, self.error, self.window_s = instance_id, error, window_s
+        self._last: float | None = None
+
+    def allow(self, why: str) -> None:
+        """Record a rejoin, or raise ``error`` naming the instance id when one happened recently."""
+        now = time.monotonic()
+        if self._last is not None and now - self._last < self.window_s:
+            raise self.error(f"{why} twice within {self.window_s:.0f} s: another member uses the instance id "
+                             f"{self.instance_id!r}; give each member its own instance id")
+        self._last = now
 
 
 def produce(producer: Producer, topic: str, value: bytes | None, key: bytes | None = None, *,

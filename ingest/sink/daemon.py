@@ -28,7 +28,15 @@ from smartcity.ingest.decode.rows import BatchDecoder
 from smartcity.ingest.health import Heartbeat
 from smartcity.ingest.kafka.admin import topic_ids
 from smartcity.ingest.kafka.config import producer_config
-from smartcity.ingest.kafka.member import AssignmentClock, check_error, fmt_partitions, member_config, position_of
+from smartcity.ingest.kafka.member import (
+    AssignmentClock,
+    InstanceFenced,
+    Rejoins,
+    check_error,
+    fmt_partitions,
+    member_config,
+    position_of,
+)
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.ingest.sink.batching import TP, Buffers, is_full, is_old
 from smartcity.ingest.sink.bounded import BoundedGoal
@@ -97,6 +105,7 @@ class Sink:
         self.consumer: Consumer | None = None
         self.producer: Producer | None = None
         self.writer: Writer | None = None
+        self._rejoins = Rejoins(self.ingest.instance_id, SinkError)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -114,10 +123,7 @@ class Sink:
             self.metrics.serve(self.ingest.metrics_port, self.ingest.metrics_host)
         for decoder in self.decoders.values():
             getattr(decoder, "warm_up", lambda: None)()
-        self.consumer = Consumer(member_config(
-            self.kafka, self.ingest.group, instance_id=self.ingest.instance_id,
-            metrics=self.metrics if self.ingest.metrics_port is not None else None,
-            **{"queued.min.messages": 200_000, "queued.max.messages.kbytes": 32_768}))
+        self.consumer = self._new_consumer()
         self.producer = Producer(producer_config(self.kafka, **{"linger.ms": 5}))
         dead_letters = DeadLetterWriter(self.producer, self.kafka.topic("deadletter"), self.metrics)
         self.writer = writer = Writer(self.topics, self.decoders, self.committer, dead_letters, self.metrics,
@@ -134,8 +140,7 @@ class Sink:
         if self.until_caught_up:
             self.goal = BoundedGoal.at_start(self.consumer, self.kafka, list(self.topics), self.committer,
                                              self.ingest.caught_up_within_s)
-        self.consumer.subscribe(list(self.topics), on_assign=self._on_assign, on_revoke=self._on_revoke,
-                                on_lost=self._on_lost)
+        self._subscribe()
         log.info("sink started", extra={"topics": list(self.topics), "group": self.ingest.group,
                                         "lake": str(self.lake.root), "format": self.lake.format})
         try:
@@ -160,32 +165,70 @@ class Sink:
                                         "files": self.stats.files, "dead_letters": self.stats.dead_letters})
         return self.stats
 
+    def _new_consumer(self) -> Consumer:
+        return Consumer(member_config(
+            self.kafka, self.ingest.group, instance_id=self.ingest.instance_id,
+            metrics=self.metrics if self.ingest.metrics_port is not None else None,
+            **{"queued.min.messages": 200_000, "queued.max.messages.kbytes": 32_768}))
+
+    def _subscribe(self) -> None:
+        assert self.consumer is not None
+        self.consumer.subscribe(list(self.topics), on_assign=self._on_assign, on_revoke=self._on_revoke,
+                                on_lost=self._on_lost)
+
+    def _rejoin(self, why: str) -> None:
+        """The consumer was fenced (see :class:`Rejoins`): drop what it held, as for lost partitions, and
+        join the group with a new consumer."""
+        assert self.writer is not None and self.consumer is not None
+        self._rejoins.allow(why)
+        log.warning("%s; joining the group again", why)
+        for key in list(self.assigned):
+            self.buffers.drop(key)
+            self.writer.forget(key)
+            self.epochs[key] = self.epochs.get(key, 0) + 1
+        self.assigned.clear()
+        old, self.consumer = self.consumer, self._new_consumer()
+        try:
+            old.close()  # its rebalance callbacks see a consumer that is no longer ours and do nothing
+        except KafkaException as exc:
+            log.info("closing the fenced consumer: %s", exc.args[0].str())
+        self._subscribe()
+
     def _loop(self) -> None:
-        assert self.consumer is not None and self.writer is not None
-        consume = self.consumer.consume
         while not self._stop.is_set():
-            if self.writer.error is not None:
-                return
-            msgs = consume(num_messages=20_000, timeout=0.2)
-            if msgs and self._first_message_at is None:
-                self._first_message_at = time.monotonic()
-            if msgs:
-                self._route(msgs)
-            self._flush_due()
-            self._reread_fenced()
-            self._commit_landed(asynchronous=True)
-            if self.heartbeat is not None:
-                waiting = self.writer.waiting
-                self.heartbeat.beat("ok" if waiting is None else f"waiting for Kafka: {waiting}")
-            if self.until_caught_up:
-                assert self.goal is not None
-                if not self._clock.assigned:  # a rebalance can wait for a stalled member's session to end
-                    self._clock.check()
-                    self.goal.check_deadline(self.assigned)
-                    continue
-                if self._caught_up():
+            try:
+                if self._step():
                     return
-                self.goal.check_deadline(self.assigned)
+            except InstanceFenced as exc:
+                self._rejoin(f"fenced: {exc}")
+
+    def _step(self) -> bool:
+        """One round of the loop; True when the run is over."""
+        assert self.consumer is not None and self.writer is not None
+        if self.writer.error is not None:
+            return True
+        msgs = self.consumer.consume(num_messages=20_000, timeout=0.2)
+        if msgs and self._first_message_at is None:
+            self._first_message_at = time.monotonic()
+        if msgs:
+            self._route(msgs)
+        self._flush_due()
+        self._reread_fenced()
+        self._commit_landed(asynchronous=True)
+        if self.heartbeat is not None:
+            waiting = self.writer.waiting
+            self.heartbeat.beat("ok" if waiting is None else f"waiting for Kafka: {waiting}")
+        if not self.until_caught_up:
+            return False
+        assert self.goal is not None
+        if not self._clock.assigned:  # a rebalance can wait for a stalled member's session to end
+            self._clock.check()
+            self.goal.check_deadline(self.assigned)
+            return False
+        if self._caught_up():
+            return True
+        self.goal.check_deadline(self.assigned)
+        return False
 
     def _route(self, msgs: list[Message]) -> None:
         """Append consumed messages to their partition's buffer, a run of one partition at a time."""
@@ -305,6 +348,8 @@ class Sink:
     # -- rebalancing --------------------------------------------------------------------------------
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if consumer is not self.consumer:
+            return  # a fenced consumer being closed
         if self._closing:  # a rebalance while leaving the group: take nothing on
             return
         if partitions:
@@ -339,6 +384,8 @@ class Sink:
         log.info("assigned %s", fmt_partitions(partitions))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if consumer is not self.consumer:
+            return  # a fenced consumer being closed
         assert self.writer is not None
         keys = [(tp.topic, tp.partition) for tp in partitions]
         self._flush_all(keys)
@@ -353,6 +400,8 @@ class Sink:
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Partitions taken away without a clean hand-over: drop what was buffered, land nothing more."""
+        if consumer is not self.consumer:
+            return  # a fenced consumer being closed
         assert self.writer is not None
         for tp in partitions:
             key = (tp.topic, tp.partition)

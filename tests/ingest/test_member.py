@@ -1,0 +1,43 @@
+"""The shared member skeleton's error handling: a fatal consumer error is never just logged, a fenced static
+member may join again once, and a second fencing soon after names the instance id."""
+
+from __future__ import annotations
+
+import pytest
+from confluent_kafka import KafkaError
+
+from smartcity.core.errors import AlertsError, SinkError
+from smartcity.ingest.kafka.member import InstanceFenced, Rejoins, check_error
+
+FENCED_TEXT = ("Fatal error: Broker: Static consumer fenced by other consumer with same group.instance.id: "
+               "Fatal consumer error: Broker: Static consumer fenced by other consumer with same group.instance.id")
+
+
+def test_a_consumer_fatal_error_stops_the_member_even_without_the_fatal_flag() -> None:
+    # a consumer delivers its fatal error as an _FATAL event whose fatal() is False
+    err = KafkaError(KafkaError._FATAL, "Fatal error: Broker: Group authorization failed")
+    assert not err.fatal()
+    with pytest.raises(SinkError, match="Group authorization failed"):
+        check_error(err, SinkError)
+
+
+def test_a_fenced_static_member_is_told_apart_from_other_fatal_errors() -> None:
+    with pytest.raises(InstanceFenced):
+        check_error(KafkaError(KafkaError._FATAL, FENCED_TEXT), SinkError)
+    with pytest.raises(InstanceFenced):
+        check_error(KafkaError(KafkaError.FENCED_INSTANCE_ID), AlertsError)
+
+
+def test_transient_errors_are_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    check_error(KafkaError(KafkaError._ALL_BROKERS_DOWN, "1/1 brokers are down"), SinkError)
+    assert "brokers are down" in caplog.text
+
+
+def test_a_member_rejoins_once_then_names_the_shared_instance_id() -> None:
+    rejoins = Rejoins("ingest-0", AlertsError, window_s=60)
+    rejoins.allow("fenced")
+    with pytest.raises(AlertsError, match=r"'ingest-0'.*its own instance id"):
+        rejoins.allow("fenced")
+    later = Rejoins("ingest-0", AlertsError, window_s=0)
+    later.allow("fenced")
+    later.allow("fenced")  # long after the first: another broker outage, not a twin
