@@ -73,12 +73,14 @@ def test_bounded_run_that_cannot_finish_fails_and_names_the_partitions(topics, t
     assert landed_offsets(lake) == topic_offsets(topics, topics.topic("bus"))
 
 
-def test_a_frozen_zombie_cannot_land_what_the_new_owner_landed(topics, tmp_path: Path, unique: str) -> None:
+@pytest.mark.parametrize("fmt", ["parquet", "hdf5", "csv"])
+def test_a_frozen_zombie_cannot_land_what_the_new_owner_landed(topics, tmp_path: Path, unique: str,  # type: ignore[no-untyped-def]
+                                                               fmt: str) -> None:
     """SIGSTOP a member holding buffered batches past its session timeout, let the other take and land its
-    partitions, SIGCONT it: its stale batches are fenced at the commit point."""
+    partitions, SIGCONT it: its stale batches are fenced at the commit point, in every lake format."""
     lake, group = tmp_path / "lake", f"g-{unique}"
     env = sink_env(topics, tmp_path)
-    cmd = sink_command(topics, lake, group, "--batch-age", "3")
+    cmd = sink_command(topics, lake, group, "--batch-age", "3", "--format", fmt)
     zombie = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     other = None
     try:
@@ -99,7 +101,7 @@ def test_a_frozen_zombie_cannot_land_what_the_new_owner_landed(topics, tmp_path:
         _stop(zombie)
         if other is not None:
             _stop(other)
-    run_sink(topics, lake, group, timeout=240)
+    run_sink(topics, lake, group, "--format", fmt, timeout=240)
     landed = landed_offsets(lake)
     assert [k for k, n in Counter(landed).items() if n > 1] == []
     assert landed == topic_offsets(topics, topics.topic("bus"))
