@@ -64,6 +64,12 @@ class UnsafePathError(TerminalError, ValueError):
     """A value from a message (an id, a topic) that would take a path outside the lake."""
 
 
+class FeedError(TerminalError):
+    """A GTFS feed that cannot be used; the message names the file (and row) and what is wrong."""
+
+    exit_code = 2
+
+
 class BrokerError(TerminalError):
     """The development broker could not be provisioned, started or stopped."""
 
