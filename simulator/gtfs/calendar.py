@@ -55,11 +55,11 @@ class ServiceCalendar:
             out.weekly[row.need("service_id")] = Weekly(tuple(flags), parse_date(row, "start_date"),
                                                         parse_date(row, "end_date"))
         for row in calendar_dates:
-            service, day, kind = row.need("service_id"), parse_date(row, "date"), row.need("exception_type")
+            service, when, kind = row.need("service_id"), parse_date(row, "date"), row.need("exception_type")
             if kind == "1":
-                out.added[service].add(day)
+                out.added[service].add(when)
             elif kind == "2":
-                out.removed[service].add(day)
+                out.removed[service].add(when)
             else:
                 raise row.error(f"exception_type must be 1 or 2, not {kind[:10]!r}")
         return out

@@ -10,6 +10,7 @@ first and last stop.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -122,7 +123,7 @@ def _interpolate(times: list[int | None], distance: list[float]) -> list[int]:
     """Fill the ``None`` times between given ones in proportion to ``distance`` (cumulative)."""
     out = list(times)
     given = [i for i, t in enumerate(times) if t is not None]
-    for a, b in zip(given, given[1:], strict=False):
+    for a, b in itertools.pairwise(given):
         if b - a < 2:
             continue
         ta, tb = times[a], times[b]
@@ -163,16 +164,16 @@ def _trip_times(trip_id: str, calls: list[tuple[int, Row]], stops: dict[str, Fee
         distance = []
     if not distance:
         distance = [0.0]
-        for a, b in zip(stop_ids, stop_ids[1:], strict=False):
+        for a, b in itertools.pairwise(stop_ids):
             sa, sb = stops[a], stops[b]
             distance.append(distance[-1] + haversine_m(sa.lat, sa.lon, sb.lat, sb.lon))
     arr_full = _interpolate(arrivals, distance)
     dep_full = _interpolate(departures, distance)
-    previous = None
-    for (_, row), a, d in zip(calls, arr_full, dep_full, strict=True):
-        if d < a or (previous is not None and a < previous):
+    previous: int | None = None
+    for (_, row), arrive, leave in zip(calls, arr_full, dep_full, strict=True):
+        if leave < arrive or (previous is not None and arrive < previous):
             raise row.error(f"trip {trip_id} goes back in time at stop {row.need('stop_id')}")
-        previous = d
+        previous = leave
     return tuple(stop_ids), arr_full, dep_full, given
 
 

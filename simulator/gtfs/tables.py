@@ -34,7 +34,7 @@ class Row:
             raise self.error(f"{column} is empty")
         return value
 
-    def number(self, column: str, kind: type[int] | type[float] = float, default: float | None = None) -> float:
+    def number(self, column: str, kind: type[int | float] = float, default: float | None = None) -> float:
         text = self.values.get(column, "")
         if not text:
             if default is None:

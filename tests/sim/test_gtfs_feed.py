@@ -95,7 +95,8 @@ def test_frequencies_expand_into_their_trips_with_the_template_spacing(tmp_path:
 def test_empty_times_are_interpolated_by_distance_and_by_shape_distance(tmp_path: Path) -> None:
     calls = [("T1D", "08:00:00", "08:00:00"), ("M", "", ""), ("M2", "", ""), ("T2", "08:20:00", "08:20:00")]
     shaped = "trip_id,arrival_time,departure_time,stop_id,stop_sequence,shape_dist_traveled\n" + "\n".join(
-        f"s,{a},{d},{stop},{i},{dist}" for i, ((stop, a, d), dist) in enumerate(zip(calls, (0, 1, 3, 4)), 1)) + "\n"
+        f"s,{a},{d},{stop},{i},{dist}"
+        for i, ((stop, a, d), dist) in enumerate(zip(calls, (0, 1, 3, 4), strict=True), 1)) + "\n"
     feed = read_feed(write_feed(tmp_path, {
         "calendar.txt": WEEK + "WK,1,1,1,1,1,1,1,20250101,20251231\n",
         "trips.txt": "route_id,service_id,trip_id\nR,WK,d\n",
