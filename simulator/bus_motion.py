@@ -29,6 +29,23 @@ def run_time_ms(rng: random.Random, cfg: SimConfig, length: float, speed_mps: fl
     return max(round((length / MAX_SPEED_MPS + MAX_SPEED_MPS / ACCEL_MPS2) * 1000), round(run * 1000))
 
 
+def scheduled_run_time_ms(rng: random.Random, cfg: SimConfig, scheduled_ms: int, trip_factor: float,
+                          delays: Iterable[tuple[int, int, float]], t: int) -> int:
+    """Run time (ms) of a segment whose timetable gives ``scheduled_ms`` (a feed's stop times already
+    plan for the traffic of their hour): the trip's factor, lognormal noise, an occasional hold-up and the
+    delay episodes in force."""
+    run = scheduled_ms / 1000.0 * trip_factor
+    sigma = cfg.run_time_noise
+    if sigma > 0:
+        run *= rng.lognormvariate(-0.5 * sigma * sigma, sigma)
+    if rng.random() < cfg.incident_rate:
+        run += rng.uniform(20.0, 120.0)
+    for a, b, factor in delays:
+        if a <= t < b:
+            run *= factor
+    return max(0, round(run * 1000))
+
+
 def speed_profile(bus: BusState, length: float, duration_s: float) -> None:
     """Trapezoidal speed profile: accelerate at ``ACCEL_MPS2``, cruise, brake at the same rate.
 
@@ -37,6 +54,9 @@ def speed_profile(bus: BusState, length: float, duration_s: float) -> None:
     the start of the braking phase (s after departure).
     """
     a = ACCEL_MPS2
+    if duration_s <= 0.0 or length <= 0.0:  # a stop served twice in a row, or no time to get there
+        bus.v_cruise, bus.accel, bus.t_acc, bus.t_dec, bus.dt_s = 0.0, a, 0.0, max(0.0, duration_s), max(0.0, duration_s)
+        return
     disc = duration_s * duration_s - 4.0 * length / a
     if disc > 0.0:
         v = 0.5 * a * (duration_s - math.sqrt(disc))

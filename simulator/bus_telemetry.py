@@ -50,7 +50,7 @@ def sampled_run(heap: EventHeap, process: Callable[[bool], SimEvent | None], bus
                         rem = 0.0
                     v = b.accel * rem
                     d = length - 0.5 * v * rem
-                f = d / length
+                f = d / length if length > 0 else 1.0  # a stop served twice in a row: no way to go
                 sched = b.sched0 + f * (b.sched1 - b.sched0)
                 p = b.passengers
                 yield event("bus", b.bus_id, s, telemetry(

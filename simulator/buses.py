@@ -27,13 +27,14 @@ class BusState:
         "dt_s", "idx", "k", "lat", "lat0", "layover", "lon", "lon0", "moving", "occ_pct",
         "occ_status", "odo", "p_before", "passengers", "pat", "phase", "route_id", "sched0",
         "sched1", "sched_dep", "seats", "seg_len", "seq", "stop_id", "t0", "t_acc", "t_dec", "trip",
-        "trip_factor", "trip_id", "v_cruise"
+        "trip_factor", "trip_id", "v_cruise", "vehicle_type"
     )
 
     def __init__(self, bus_id: str, route_id: str, seats: int, capacity: int, b_share: float, a_share: float,
-                 phase: int) -> None:
+                 phase: int, vehicle_type: str = "standard") -> None:
         self.bus_id = bus_id
         self.route_id = route_id
+        self.vehicle_type = vehicle_type
         self.seats = seats
         self.capacity = capacity
         self.b_share = b_share
@@ -75,7 +76,7 @@ def city_fleet(city: City, interval_ms: int) -> tuple[list[BusState], dict[str, 
     for i, b in enumerate(city.fleet):
         vt = city.vehicle_type(b.vehicle_type)
         bus = BusState(b.bus_id, b.route_id, b.seated_capacity, b.capacity, vt.boarding_share,
-                       vt.alighting_share, golden_phase(i, interval_ms))
+                       vt.alighting_share, golden_phase(i, interval_ms), vt.name)
         buses.append(bus)
         route_buses[b.route_id].append(bus)
     return buses, route_buses

@@ -104,6 +104,7 @@ class SimConfig:
     pullout_lead_s: float = 300.0  # a bus appears at its first stop this long before its first trip (s)
     layup_gap_s: float = 1800.0  # longer gaps between trips: the bus leaves service in between (s)
     max_waiting: int = 250  # passengers waiting for one route at one stop beyond this walk away
+    on_schedule: bool = False  # no delays: every trip arrives and departs at its scheduled times to the second
     dwell: DwellParams = field(default_factory=DwellParams)
     trends_pct_per_year: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TRENDS_PCT_PER_YEAR))
     trend_reference: datetime = datetime(2020, 1, 1, tzinfo=UTC)  # trend factor is 1 here

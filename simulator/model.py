@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smartcity.simulator.gtfs.feed import Feed
 
 SERVICE_IDS: tuple[str, ...] = ("weekday", "saturday", "sunday")
 SITE_TYPES: tuple[str, ...] = ("road", "industrial", "background", "park")
@@ -30,7 +34,8 @@ class Stop:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A bus route with one ordered stop pattern per direction (``patterns[direction_id]``).
+    """A route with its ordered stop patterns: one per direction (``patterns[direction_id]``) in a
+    generated city; in an imported one, every distinct stop sequence its trips run, most used first.
 
     The route geometry is the polyline through the stops of a pattern.
     """
@@ -117,6 +122,9 @@ class City:
     sensors: tuple[Sensor, ...]
     industrial_source: tuple[float, float] | None = None  # (lat, lon) of the main industrial emitter
     description: str = ""
+    feed: Feed | None = field(default=None, repr=False, compare=False)
+    """An imported city's GTFS feed: its trips, stop times, calendar and blocks are the timetable
+    (``headways`` then only summarise it)."""
     _stop_index: dict[str, Stop] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -63,11 +63,13 @@ def service_day_containing(t_ms: int, tz: ZoneInfo) -> ServiceDay:
 
 @dataclass(frozen=True, slots=True)
 class Trip:
-    """A scheduled trip: departure from the first stop and per-stop scheduled offsets (ms)."""
+    """A scheduled trip: departure from the first stop and per-stop scheduled offsets (ms).
+    ``pattern`` indexes ``Route.patterns`` (the direction in a generated city)."""
 
     trip_id: str
     route_id: str
     direction_id: int
+    pattern: int
     start_ms: int
     arr_off_ms: tuple[int, ...]
     dep_off_ms: tuple[int, ...]
@@ -185,6 +187,7 @@ def route_trips(city: City, route: Route, geoms: Mapping[tuple[str, int], Patter
                 trip_id=f"{route.route_id}-{stamp}-{direction}-{hh:02d}{rem // 60:02d}{rem % 60:02d}",
                 route_id=route.route_id,
                 direction_id=direction,
+                pattern=direction,
                 start_ms=day.at(t),
                 arr_off_ms=arr,
                 dep_off_ms=dep,

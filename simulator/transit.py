@@ -34,12 +34,13 @@ from zoneinfo import ZoneInfo
 
 from smartcity.proto import StationEvent, StationEventKind
 from smartcity.simulator.boarding import alighting, boarding, dwell_ms
-from smartcity.simulator.bus_motion import run_time_ms, speed_profile
+from smartcity.simulator.bus_motion import run_time_ms, scheduled_run_time_ms, speed_profile
 from smartcity.simulator.bus_telemetry import EventHeap, sampled_run
 from smartcity.simulator.buses import BusState, city_fleet, golden_phase
 from smartcity.simulator.config import SimConfig, to_ms
 from smartcity.simulator.demand import NEVER_MS
 from smartcity.simulator.events import SimEvent
+from smartcity.simulator.feed_plan import FeedPlan
 from smartcity.simulator.geometry import city_geometries
 from smartcity.simulator.model import City
 from smartcity.simulator.service_plan import Congestion, day_demand, reset_route_pools, route_blocks
@@ -86,6 +87,7 @@ class TransitEngine:
         for delay in config.delays():
             self._delays[delay.route_id].append((to_ms(delay.start), to_ms(delay.end), delay.factor))
         self.congestion = Congestion()
+        self.plan = FeedPlan(city) if city.feed is not None else None
         self._schedules: dict[tuple[object, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
 
     # -- event queue -------------------------------------------------------------------------
@@ -102,14 +104,22 @@ class TransitEngine:
         self.congestion.add_day(day)
         demand = day_demand(day.service_id)
         lead = round(self.cfg.pullout_lead_s * 1000)
-        for route in self.city.routes:
-            rows = self.headways.get((route.route_id, day.service_id), [])
-            reset_route_pools(self.patterns, route, rows, demand, f"{self.seed}:{date_text}", day.start_ms)
-            buses = self.route_buses.get(route.route_id, [])
-            if not rows or not buses:
-                continue
-            for bus, block in route_blocks(self.city, route, self.geoms, rows, day, self._schedules, buses):
+        if self.plan is not None:  # an imported feed: the date's own trips and blocks
+            rows_by_route, plan = self.plan.day(day, self.buses)
+            for route in self.city.routes:
+                reset_route_pools(self.patterns, route, rows_by_route.get(route.route_id, []), demand,
+                                  f"{self.seed}:{date_text}", day.start_ms)
+            for bus, block in plan:
                 self._push(block[0].start_ms - lead, _PULLOUT, (bus, block))
+        else:
+            for route in self.city.routes:
+                rows = self.headways.get((route.route_id, day.service_id), [])
+                reset_route_pools(self.patterns, route, rows, demand, f"{self.seed}:{date_text}", day.start_ms)
+                buses = self.route_buses.get(route.route_id, [])
+                if not rows or not buses:
+                    continue
+                for bus, block in route_blocks(self.city, route, self.geoms, rows, day, self._schedules, buses):
+                    self._push(block[0].start_ms - lead, _PULLOUT, (bus, block))
         nxt = service_day(day.date + timedelta(days=1), self.tz)
         self._push(nxt.start_ms, _DAY, nxt)
 
@@ -128,9 +138,10 @@ class TransitEngine:
     def _begin_trip(self, bus: BusState, t: int, ready: int) -> None:
         """Put ``bus`` at the first stop of its next trip at ``t``; boarding starts at ``ready`` or later."""
         trip = bus.block[bus.idx]
-        pat = self.patterns[(trip.route_id, trip.direction_id)]
+        pat = self.patterns[(trip.route_id, trip.pattern)]
         bus.trip = trip
         bus.trip_id = trip.trip_id
+        bus.route_id = trip.route_id
         bus.pat = pat
         bus.active = True
         bus.moving = False
@@ -170,8 +181,10 @@ class TransitEngine:
         dep = t + dwell
         sched_arr = trip.start_ms + trip.arr_off_ms[k]
         sched_dep = trip.start_ms + trip.dep_off_ms[k]
-        if k == 0:
-            dep = max(dep, trip.start_ms)
+        if self.cfg.on_schedule:
+            dep = max(t, sched_dep)
+        elif k == 0 or self.plan is not None:  # a feed's trips never leave a stop early
+            dep = max(dep, sched_dep)
         bus.moving = False
         bus.layover = False
         bus.arr_ms = t
@@ -215,8 +228,14 @@ class TransitEngine:
             self._finish_trip(bus, t)
             return event
         lat0, dlat, lon0, dlon, length, bearing = pat.segs[k]
-        dt = run_time_ms(self.rng, self.cfg, length, pat.speed_mps, self.congestion.at(t), bus.trip_factor,
-                         self._delays.get(trip.route_id, ()), t)
+        if self.cfg.on_schedule:
+            dt = max(0, trip.start_ms + trip.arr_off_ms[k + 1] - t)
+        elif self.plan is not None:
+            dt = scheduled_run_time_ms(self.rng, self.cfg, trip.arr_off_ms[k + 1] - trip.dep_off_ms[k],
+                                       bus.trip_factor, self._delays.get(trip.route_id, ()), t)
+        else:
+            dt = run_time_ms(self.rng, self.cfg, length, pat.speed_mps, self.congestion.at(t), bus.trip_factor,
+                             self._delays.get(trip.route_id, ()), t)
         bus.moving = True
         bus.k = k + 1
         bus.seq = k + 2
@@ -242,7 +261,10 @@ class TransitEngine:
             bus.trip = None
             return
         nxt = bus.block[bus.idx]
-        ready = t + round(self.cfg.min_layover_s * 1000)
+        layover = round(self.cfg.min_layover_s * 1000)
+        if self.plan is not None or self.cfg.on_schedule:  # the timetable's own turnaround, if shorter
+            layover = min(layover, max(0, nxt.start_ms - trip.end_ms))
+        ready = t + layover
         if nxt.first_stop_id != trip.last_stop_id or nxt.start_ms - t > self.cfg.layup_gap_s * 1000:
             bus.active = False
             pullout = nxt.start_ms - round(self.cfg.pullout_lead_s * 1000)

@@ -1,181 +1,174 @@
-"""Import a static GTFS feed folder as a city model.
+"""Import a GTFS feed (folder or zip) as a city model whose timetable is the feed.
 
-Reads ``stops.txt``, ``routes.txt``, ``trips.txt`` and ``stop_times.txt`` (``calendar.txt`` and
-``agency.txt`` when present). Per route and direction the most frequent stop sequence becomes
-the pattern. Headways come from the trips' first departures: per hour of the service day, the
-median gap between consecutive departures (GTFS times past 24:00:00 are kept as seconds).
-Services map to weekday / saturday / sunday through ``calendar.txt`` (without it every service
-runs every day). The fleet is sized from the resulting timetable, and air sensors are placed
-by the generator around the network.
+The feed itself rides along (:attr:`City.feed`): the simulation runs, on each date, exactly the trips
+the feed runs that date, to their own stop times, on vehicle blocks from ``block_id`` or chained
+across nearby terminals (:mod:`smartcity.simulator.gtfs.blocks`). What the import derives:
+
+- every stop any trip calls at; a stop is a *station* when it has a parent station or serves two or
+  more routes;
+- per route, every distinct stop sequence its trips run (``Route.patterns``, most used first) and
+  the vehicle type of its ``route_type`` (buses: articulated when a direction runs every 7.5 minutes
+  or better at its peak, else standard);
+- the fleet: per vehicle type, the most blocks any date of the feed needs;
+- a summary of hourly headways per route and day type (weekday, Saturday, Sunday, from the busiest
+  date of each type), which sets the demand the routes are sized for;
+- air sensors, placed by the generator around the network.
 """
 
 from __future__ import annotations
 
-import csv
 import itertools
 import math
 import statistics
 from collections import Counter, defaultdict
+from datetime import date, timedelta
 from pathlib import Path
 
-from smartcity.simulator.fleet import PEAK_LOAD_FACTOR, VEHICLE_TYPES, size_fleet
-from smartcity.simulator.model import SERVICE_IDS, City, Headway, Route, Stop, haversine_m, parse_gtfs_time
-from smartcity.simulator.profiles import TRAFFIC, at_hour, congestion
+from smartcity.simulator.fleet import MODE_VEHICLE_TYPES, PEAK_LOAD_FACTOR, VEHICLE_TYPES, mode_vehicle
+from smartcity.simulator.gtfs.blocks import vehicle_blocks
+from smartcity.simulator.gtfs.day import trips_on
+from smartcity.simulator.gtfs.feed import Feed, read_feed
+from smartcity.simulator.gtfs.headways import hourly_headways
+from smartcity.simulator.model import Bus, City, Headway, Route, Stop, VehicleType, haversine_m
 from smartcity.simulator.sensor_sites import place_sensors
 
-_DAY_FLAGS = {"weekday": ("monday", "tuesday", "wednesday", "thursday", "friday"),
-              "saturday": ("saturday",), "sunday": ("sunday",)}
-ARTICULATED_HEADWAY_S = 450  # routes this frequent at their peak get articulated buses
-_MEAN_CONGESTION = statistics.fmean(congestion(at_hour(TRAFFIC["weekday"], h + 0.5)) for h in range(6, 22))
+ARTICULATED_HEADWAY_S = 450  # bus routes this frequent at their peak get articulated buses
+_DAY_TYPES = {0: "weekday", 1: "weekday", 2: "weekday", 3: "weekday", 4: "weekday", 5: "saturday", 6: "sunday"}
 
 
-def _read(folder: Path, name: str, required: bool = True) -> list[dict[str, str]]:
-    path = folder / name
-    if not path.exists():
-        if required:
-            raise FileNotFoundError(f"GTFS feed {folder} has no {name}")
-        return []
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        return [{k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
-                for row in csv.DictReader(fh)]
+def service_dates(feed: Feed) -> dict[frozenset[str], list[date]]:
+    """The feed's dates grouped by the set of services running (dates of one group run the same trips)."""
+    span = feed.calendar.span()
+    groups: dict[frozenset[str], list[date]] = defaultdict(list)
+    if span is None:
+        return {}
+    day = span[0]
+    while day <= span[1]:
+        services = frozenset(feed.calendar.services_on(day))
+        if services:
+            groups[services].append(day)
+        day += timedelta(days=1)
+    return dict(groups)
 
 
-def _service_types(folder: Path) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for row in _read(folder, "calendar.txt", required=False):
-        out[row["service_id"]] = {s for s, days in _DAY_FLAGS.items() if any(row.get(d) == "1" for d in days)}
+def _patterns(feed: Feed) -> dict[str, list[tuple[str, ...]]]:
+    """Per route: the most used stop sequence of each direction (in direction order), then every other
+    sequence its trips run, most used first."""
+    counts: dict[str, Counter[tuple[str, ...]]] = defaultdict(Counter)
+    by_direction: dict[tuple[str, int], Counter[tuple[str, ...]]] = defaultdict(Counter)
+    for trip in feed.trips.values():
+        counts[trip.route_id][trip.stop_ids] += 1
+        by_direction[(trip.route_id, trip.direction_id)][trip.stop_ids] += 1
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for route, c in counts.items():
+        main = [max(by_direction[(r, d)].items(), key=lambda kv: (kv[1], kv[0]))[0]
+                for r, d in sorted(by_direction) if r == route]
+        main = list(dict.fromkeys(main))
+        rest = [p for p, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) if p not in main]
+        out[route] = main + rest
     return out
 
 
-def _headways(route_id: str, service_id: str, first_departures: list[int]) -> list[Headway]:
-    """Hourly headway rows reproducing a list of departure times (GTFS seconds)."""
-    deps = sorted(set(first_departures))
-    if not deps:
-        return []
-    gaps = [b - a for a, b in itertools.pairwise(deps)]
-    by_hour: dict[int, list[int]] = defaultdict(list)
-    first_in_hour: dict[int, int] = {}
-    for d, g in zip(deps, [*gaps, None], strict=True):
-        h = d // 3600
-        first_in_hour.setdefault(h, d)
-        if g is not None and g <= 2 * 3600:
-            by_hour[h].append(g)
-    rows: list[Headway] = []
-    last = deps[-1]
-    for h in sorted(first_in_hour):
-        # a bin with no gap holds the day's last departure: keep the headway before it
-        previous = rows[-1].headway_s if rows else 3600
-        headway = round(statistics.median(by_hour[h])) if by_hour[h] else previous
-        start = first_in_hour[h] if not rows or rows[-1].end_s < h * 3600 else h * 3600
-        end = min((h + 1) * 3600, last + 1)
-        if rows and rows[-1].end_s == start and rows[-1].headway_s == headway:
-            rows[-1] = Headway(route_id, service_id, rows[-1].start_s, end, headway)
-        else:
-            rows.append(Headway(route_id, service_id, start, end, headway))
-    return rows
+def _route_speed(feed: Feed, route_id: str) -> float:
+    speeds = []
+    for trip in feed.trips.values():
+        if trip.route_id != route_id:
+            continue
+        stops = [feed.stops[s] for s in trip.stop_ids]
+        dist = sum(haversine_m(a.lat, a.lon, b.lat, b.lon) for a, b in itertools.pairwise(stops))
+        moving = trip.arrivals[-1] - trip.departures[0]
+        if moving > 0 and dist > 0:
+            speeds.append(dist / moving * 3.6)
+    return round(min(120.0, max(5.0, statistics.median(speeds))), 1) if speeds else 20.0
+
+
+def _vehicle(route_type: int, peak_headway_s: int) -> VehicleType:
+    mode = mode_vehicle(route_type)
+    if mode is not None:
+        return next(v for v in MODE_VEHICLE_TYPES if v.name == mode)
+    return VEHICLE_TYPES[1] if peak_headway_s <= ARTICULATED_HEADWAY_S else VEHICLE_TYPES[0]
 
 
 def import_gtfs(folder: str | Path, seed: int = 0, name: str | None = None) -> City:
-    """A :class:`City` from a GTFS feed folder (see the module docstring for the derivations)."""
-    feed = Path(folder)
-    stops_raw = {r["stop_id"]: r for r in _read(feed, "stops.txt")}
-    routes_raw = _read(feed, "routes.txt")
-    trips_raw = {r["trip_id"]: r for r in _read(feed, "trips.txt")}
-    service_types = _service_types(feed)
-    agency = _read(feed, "agency.txt", required=False)
-    timezone = (agency[0].get("agency_timezone") or "UTC") if agency else "UTC"
+    """A :class:`City` from a GTFS feed (see the module docstring); ``FeedError`` when it is unusable."""
+    feed = read_feed(folder)
+    groups = service_dates(feed)
+    day_trips = {services: trips_on(feed, dates[0]) for services, dates in groups.items()}
 
-    calls: dict[str, list[tuple[int, str, int, int]]] = defaultdict(list)
-    for r in _read(feed, "stop_times.txt"):
-        if r["trip_id"] not in trips_raw:
-            continue
-        arr = r.get("arrival_time") or r.get("departure_time") or ""
-        dep = r.get("departure_time") or arr
-        calls[r["trip_id"]].append((int(r["stop_sequence"]), r["stop_id"],
-                                    parse_gtfs_time(arr) if arr else -1, parse_gtfs_time(dep) if dep else -1))
+    # headways per route and day type, from the busiest date of each type
+    busiest: dict[str, frozenset[str]] = {}
+    for services, dates in groups.items():
+        for kind in {_DAY_TYPES[d.weekday()] for d in dates}:
+            if kind not in busiest or len(day_trips[services]) > len(day_trips[busiest[kind]]):
+                busiest[kind] = services
+    headways: list[Headway] = []
+    for kind, services in sorted(busiest.items()):
+        starts: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for t in day_trips[services]:
+            starts[(t.route_id, t.direction_id)].append(t.start_s)
+        for route_id in sorted({r for r, _ in starts}):
+            main = max((d for r, d in starts if r == route_id), key=lambda d: len(starts[(route_id, d)]))
+            headways += hourly_headways(route_id, kind, starts[(route_id, main)])
 
-    patterns: dict[tuple[str, int], Counter[tuple[str, ...]]] = defaultdict(Counter)
-    first_dep: dict[tuple[str, int, str], list[int]] = defaultdict(list)
-    run_speeds: dict[str, list[float]] = defaultdict(list)
-    trips_at_stop: Counter[str] = Counter()
-    routes_at_stop: dict[str, set[str]] = defaultdict(set)
-    for trip_id, seq in calls.items():
-        seq.sort()
-        trip = trips_raw[trip_id]
-        route_id = trip["route_id"]
-        direction = int(trip.get("direction_id") or 0)
-        stop_ids = tuple(s for _, s, _, _ in seq if s in stops_raw)
-        if len(stop_ids) < 2:
-            continue
-        patterns[(route_id, direction)][stop_ids] += 1
-        for sid in stop_ids:
-            trips_at_stop[sid] += 1
-            routes_at_stop[sid].add(route_id)
-        start = seq[0][3] if seq[0][3] >= 0 else seq[0][2]
-        end = seq[-1][2] if seq[-1][2] >= 0 else seq[-1][3]
-        for service in service_types.get(trip["service_id"], set(SERVICE_IDS)):
-            first_dep[(route_id, direction, service)].append(start)
-        dist = sum(haversine_m(float(stops_raw[a]["stop_lat"]), float(stops_raw[a]["stop_lon"]),
-                               float(stops_raw[b]["stop_lat"]), float(stops_raw[b]["stop_lon"]))
-                   for a, b in itertools.pairwise(stop_ids))
-        moving = end - start - 15 * max(0, len(stop_ids) - 2)
-        if moving > 0 and dist > 0:
-            run_speeds[route_id].append(dist / moving * 3.6 * _MEAN_CONGESTION)
-
-    used = sorted(trips_at_stop)
-    busiest = max(trips_at_stop.values(), default=1)
+    patterns = _patterns(feed)
+    served: Counter[str] = Counter()
+    routes_at: dict[str, set[str]] = defaultdict(set)
+    for trip in feed.trips.values():
+        for sid in trip.stop_ids:
+            served[sid] += 1
+            routes_at[sid].add(trip.route_id)
+    top = max(served.values(), default=1)
     stops = tuple(
-        Stop(
-            stop_id=sid,
-            name=stops_raw[sid].get("stop_name") or sid,
-            lat=float(stops_raw[sid]["stop_lat"]),
-            lon=float(stops_raw[sid]["stop_lon"]),
-            is_station=bool(stops_raw[sid].get("parent_station")) or len(routes_at_stop[sid]) >= 2,
-            demand_weight=round(0.5 + 2.5 * math.sqrt(trips_at_stop[sid] / busiest)
-                                + 1.0 * (len(routes_at_stop[sid]) - 1), 2),
-        )
-        for sid in used
-    )
+        Stop(sid, feed.stops[sid].name or sid, feed.stops[sid].lat, feed.stops[sid].lon,
+             is_station=bool(feed.stops[sid].parent_station) or len(routes_at[sid]) >= 2,
+             demand_weight=round(0.5 + 2.5 * math.sqrt(served[sid] / top) + 1.0 * (len(routes_at[sid]) - 1), 2))
+        for sid in sorted(served))
 
     routes: list[Route] = []
-    headways: list[Headway] = []
-    for r in routes_raw:
-        route_id = r["route_id"]
-        directions = sorted(d for (rid, d) in patterns if rid == route_id)
-        if not directions:
+    vehicle_of: dict[str, str] = {}
+    for route_id, info in feed.routes.items():
+        if route_id not in patterns:
             continue
-        pats = tuple(patterns[(route_id, d)].most_common(1)[0][0] for d in directions)
-        main = max(directions, key=lambda d: sum(patterns[(route_id, d)].values()))
-        rows = [row for service in SERVICE_IDS
-                for row in _headways(route_id, service, first_dep.get((route_id, main, service), []))]
-        peak = min((h.headway_s for h in rows), default=3600)
-        vehicle = VEHICLE_TYPES[1] if peak <= ARTICULATED_HEADWAY_S else VEHICLE_TYPES[0]
-        speed = statistics.median(run_speeds[route_id]) if run_speeds[route_id] else 20.0
-        routes.append(Route(
-            route_id=route_id,
-            short_name=r.get("route_short_name") or route_id,
-            long_name=r.get("route_long_name") or "",
-            vehicle_type=vehicle.name,
-            speed_kmh=round(min(60.0, max(8.0, speed)), 1),
-            peak_demand_pph=round(PEAK_LOAD_FACTOR * vehicle.capacity * 3600 / peak, 1),
-            patterns=pats,
-        ))
-        headways += rows
+        peak = min((h.headway_s for h in headways if h.route_id == route_id), default=3600)
+        vehicle = _vehicle(info.route_type, peak)
+        vehicle_of[route_id] = vehicle.name
+        routes.append(Route(route_id, info.short_name or route_id, info.long_name, vehicle.name,
+                            _route_speed(feed, route_id),
+                            round(PEAK_LOAD_FACTOR * vehicle.capacity * 3600 / peak, 1), tuple(patterns[route_id])))
 
-    draft = City(name=name or feed.name, timezone=timezone, stops=stops, routes=tuple(routes),
-                 headways=tuple(headways), vehicle_types=VEHICLE_TYPES, fleet=(), sensors=())
+    types = {v.name: v for v in (*VEHICLE_TYPES, *MODE_VEHICLE_TYPES)}
+    fleet = _fleet(feed, day_trips, vehicle_of, types)
+    used_types = tuple(types[n] for n in sorted({*vehicle_of.values()}, key=list(types).index))
+    draft = City(name=name or feed.name, timezone=feed.timezone, stops=stops, routes=tuple(routes),
+                 headways=tuple(headways), vehicle_types=used_types, fleet=fleet, sensors=())
     n_sensors = max(4, round(40 * (len(stops) / 150) ** 0.75))
     sensors, source = place_sensors(draft, n_sensors, seed)
+    zone = feed.timezone if feed.timezone_given else "UTC (the feed gives no agency_timezone)"
     return City(
-        name=draft.name,
-        timezone=timezone,
-        description=f"Imported from the GTFS feed {feed.name}; sensors placed by the generator "
-                    f"(seed {seed}).",
-        stops=stops,
-        routes=tuple(routes),
-        headways=tuple(headways),
-        vehicle_types=VEHICLE_TYPES,
-        fleet=size_fleet(draft),
-        sensors=sensors,
-        industrial_source=source,
-    )
+        name=draft.name, timezone=feed.timezone,
+        description=f"Imported from the GTFS feed {feed.name} (time zone {zone}); sensors placed by the "
+                    f"generator (seed {seed}).",
+        stops=stops, routes=tuple(routes), headways=tuple(headways), vehicle_types=used_types, fleet=fleet,
+        sensors=sensors, industrial_source=source, feed=feed)
+
+
+def _fleet(feed: Feed, day_trips: dict[frozenset[str], list], vehicle_of: dict[str, str],  # type: ignore[type-arg]
+           types: dict[str, VehicleType]) -> tuple[Bus, ...]:
+    """Per vehicle type, as many vehicles as the most blocks of that type any date needs."""
+    need: Counter[str] = Counter()
+    first_route: dict[str, list[str]] = {}
+    for trips in day_trips.values():
+        by_type: dict[str, list[str]] = defaultdict(list)
+        for block in vehicle_blocks(trips, feed.stops):
+            by_type[vehicle_of[block[0].route_id]].append(block[0].route_id)
+        for kind, routes in by_type.items():
+            if len(routes) > need[kind]:
+                need[kind], first_route[kind] = len(routes), routes
+    total = sum(need.values())
+    width = max(3, len(str(total)))
+    fleet: list[Bus] = []
+    for kind in sorted(need, key=list(types).index):
+        vt = types[kind]
+        for route_id in first_route[kind]:
+            fleet.append(Bus(f"B{len(fleet) + 1:0{width}d}", route_id, vt.name, vt.seated_capacity, vt.capacity))
+    return tuple(fleet)

@@ -1,0 +1,54 @@
+"""What a service day sets up for the transit engine in a city imported from a GTFS feed: the feed's
+trips of that date as engine trips, their vehicle blocks, and each vehicle's block."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from smartcity.simulator.buses import BusState
+from smartcity.simulator.gtfs.blocks import vehicle_blocks
+from smartcity.simulator.gtfs.day import DayTrip, trips_on
+from smartcity.simulator.model import City, Headway
+from smartcity.simulator.timetable import ServiceDay, Trip
+
+
+class FeedPlan:
+    """The feed's timetable of a city, day by day."""
+
+    def __init__(self, city: City) -> None:
+        assert city.feed is not None
+        self.city, self.feed = city, city.feed
+        self.pattern = {(r.route_id, p): i for r in city.routes for i, p in enumerate(r.patterns)}
+        self.vehicle = {r.route_id: r.vehicle_type for r in city.routes}
+        self.unserved = 0
+
+    def trip(self, t: DayTrip, day: ServiceDay) -> Trip:
+        start = t.departures[0]
+        return Trip(t.trip_id, t.route_id, t.direction_id, self.pattern[(t.route_id, t.stop_ids)], day.at(start),
+                    tuple((a - start) * 1000 for a in t.arrivals), tuple((d - start) * 1000 for d in t.departures),
+                    t.stop_ids[0], t.stop_ids[-1])
+
+    def day(self, day: ServiceDay, buses: Sequence[BusState]) -> tuple[dict[str, list[Headway]],
+                                                                       list[tuple[BusState, list[Trip]]]]:
+        """The routes' service spans (as one headway row each, for passenger demand) and each bus's block.
+
+        Blocks go to the buses of their vehicle type in fleet order; a date needing more vehicles than the
+        fleet has (it cannot, the fleet is sized over every date) would leave blocks unserved, counted.
+        """
+        trips = trips_on(self.feed, day.date)
+        spans: dict[str, list[int]] = defaultdict(list)
+        for t in trips:
+            spans[t.route_id].append(t.start_s)
+        rows = {r: [Headway(r, day.service_id, min(s), max(s) + 1, 3600)] for r, s in spans.items()}
+        free: dict[str, list[BusState]] = defaultdict(list)
+        for bus in buses:
+            free[bus.vehicle_type].append(bus)
+        plan = []
+        for block in vehicle_blocks(trips, self.feed.stops):
+            pool = free[self.vehicle[block[0].route_id]]
+            if not pool:
+                self.unserved += len(block)
+                continue
+            plan.append((pool.pop(0), [self.trip(t, day) for t in block]))
+        return rows, plan
