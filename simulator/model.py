@@ -22,7 +22,8 @@ EARTH_RADIUS_M = 6_371_008.8
 
 @dataclass(frozen=True, slots=True)
 class Stop:
-    """A bus stop; ``is_station`` marks the stops that report station events."""
+    """A stop; every stop records vehicle visits, and ``is_station`` marks those that also count their
+    waiting passengers (PASSENGER_COUNT events) and appear in the station reports."""
 
     stop_id: str
     name: str

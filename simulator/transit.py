@@ -11,8 +11,9 @@ That is enough for bunching to emerge on its own: a late bus meets a longer queu
 longer and falls further behind, while its follower finds fewer passengers and catches up.
 
 Telemetry is sampled every ``bus_interval_s`` of event time per bus (each bus has its own phase
-inside the period); station events are emitted at the arrival and departure instants, and every
-``station_count_interval_s`` as a PASSENGER_COUNT.
+inside the period). Every stop a vehicle serves records its visit: an ARRIVAL and a DEPARTURE event
+(``station_id`` is the stop's id) at those instants, with the scheduled times. Stations also report
+their queues every ``station_count_interval_s`` as a PASSENGER_COUNT.
 
 This module keeps the event queue and each bus's life cycle; the parts it runs are in
 :mod:`~smartcity.simulator.transit_network` (route directions and their queues),
@@ -78,7 +79,8 @@ class TransitEngine:
         self.patterns: dict[tuple[str, int], PatternState] = route_patterns(city, geoms, stations, config)
         self.geoms = geoms
         self.headways = route_headways(city)
-        self.station_pools = station_pools(self.patterns, stations)
+        self.stop_pools = station_pools(self.patterns, {s.stop_id for s in city.stops})
+        self.counted = sorted(sid for sid in self.stop_pools if sid in stations)  # stations count their queues
         self.buses, self.route_buses = city_fleet(city, round(config.bus_interval_s * 1000))
         self._crowding: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
         for ep in config.crowding():
@@ -161,7 +163,7 @@ class TransitEngine:
         self._push(max(ready, trip.start_ms - _BOARD_LEAD_MS), _ARRIVE, bus)
 
     def _station_waiting(self, stop_id: str, t: int) -> int:
-        return sum(p.accrue(t) for p in self.station_pools.get(stop_id, ()))
+        return sum(p.accrue(t) for p in self.stop_pools.get(stop_id, ()))
 
     def _arrive(self, bus: BusState, t: int, emit: bool) -> SimEvent | None:
         pat = bus.pat
@@ -202,7 +204,7 @@ class TransitEngine:
         bus.bearing = pat.bearings[k - 1] if k > 0 else pat.bearings[0]
         bus.odo = pat.cum[k]
         self._push(dep, _DEPART, bus)
-        if not (emit and self.emit_station and pat.is_station[k]):
+        if not (emit and self.emit_station):
             return None
         stop_id = pat.stop_ids[k]
         return SimEvent("station", stop_id, t, StationEvent(
@@ -216,7 +218,7 @@ class TransitEngine:
         assert pat is not None and trip is not None
         k = bus.k
         event = None
-        if emit and self.emit_station and pat.is_station[k]:
+        if emit and self.emit_station:
             stop_id = pat.stop_ids[k]
             event = SimEvent("station", stop_id, t, StationEvent(
                 station_id=stop_id, event_time_ms=t, kind=_DEPARTURE, bus_id=bus.bus_id,
@@ -307,7 +309,7 @@ class TransitEngine:
         self._setup_day(service_day_containing(start_ms, self.tz))
         if self.emit_station:
             interval = round(self.cfg.station_count_interval_s * 1000)
-            for i, stop_id in enumerate(sorted(self.station_pools)):
+            for i, stop_id in enumerate(self.counted):
                 first = start_ms - start_ms % interval + golden_phase(i, interval)
                 self._push(first if first >= start_ms else first + interval, _COUNT, stop_id)
         heap = self.heap

@@ -123,16 +123,19 @@ def test_station_events_match_the_bus_telemetry(city: City, peak_bus: list[SimEv
     for e in peak_bus:
         samples[(e.message.bus_id, e.message.trip_id)].append(e.message)
     stations = {s.stop_id for s in city.stations}
+    stops = {s.stop_id for s in city.stops}
     start = int(PEAK_START.timestamp() * 1000)
     arrivals = {}
     checked = 0
+    visited = set()
     for e in peak_station:
         m = e.message
-        assert m.station_id == e.key and m.station_id in stations
+        assert m.station_id == e.key and m.station_id in stops
         assert m.waiting_passengers >= 0
-        if m.kind == StationEventKind.PASSENGER_COUNT:
-            assert not m.bus_id and not m.trip_id
+        if m.kind == StationEventKind.PASSENGER_COUNT:  # only stations count their queues
+            assert not m.bus_id and not m.trip_id and m.station_id in stations
             continue
+        visited.add(m.station_id)
         assert m.actual_time_ms == m.event_time_ms and m.scheduled_time_ms > 0
         trip = samples[(m.bus_id, m.trip_id)]
         if not trip:  # the trip ended before the bus's first sample of the run
@@ -164,6 +167,8 @@ def test_station_events_match_the_bus_telemetry(city: City, peak_bus: list[SimEv
             assert after[0].passengers - before_p == m.boarded - arrival.alighted
             checked += 1
     assert checked > 200
+    served = {sid for r in city.routes for p in r.patterns for sid in p}
+    assert visited == served  # every stop a bus serves records its visits, not only the stations
 
 
 def test_passenger_counts_are_periodic_per_station(peak_station: list[SimEvent]) -> None:
