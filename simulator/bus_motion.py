@@ -55,7 +55,8 @@ def speed_profile(bus: BusState, length: float, duration_s: float) -> None:
     """
     a = ACCEL_MPS2
     if duration_s <= 0.0 or length <= 0.0:  # a stop served twice in a row, or no time to get there
-        bus.v_cruise, bus.accel, bus.t_acc, bus.t_dec, bus.dt_s = 0.0, a, 0.0, max(0.0, duration_s), max(0.0, duration_s)
+        duration_s = max(0.0, duration_s)
+        bus.v_cruise, bus.accel, bus.t_acc, bus.t_dec, bus.dt_s = 0.0, a, 0.0, duration_s, duration_s
         return
     disc = duration_s * duration_s - 4.0 * length / a
     if disc > 0.0:

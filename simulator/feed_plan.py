@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date
 
 from smartcity.simulator.buses import BusState
 from smartcity.simulator.gtfs.blocks import vehicle_blocks
@@ -22,6 +23,20 @@ class FeedPlan:
         self.pattern = {(r.route_id, p): i for r in city.routes for i, p in enumerate(r.patterns)}
         self.vehicle = {r.route_id: r.vehicle_type for r in city.routes}
         self.unserved = 0
+        self._cache: dict[frozenset[str], tuple[list[DayTrip], list[list[DayTrip]]]] = {}
+
+    def _trips(self, day: date) -> tuple[list[DayTrip], list[list[DayTrip]]]:
+        """The date's trips and blocks (dates running the same services share them)."""
+        key = frozenset(self.feed.calendar.services_on(day))
+        if key not in self._cache:
+            trips = trips_on(self.feed, day)
+            self._cache[key] = trips, vehicle_blocks(trips, self.feed.stops)
+        return self._cache[key]
+
+    def first_departure_s(self, day: date) -> int | None:
+        """The date's earliest departure (GTFS seconds), None when nothing runs."""
+        trips, _ = self._trips(day)
+        return trips[0].start_s if trips else None
 
     def trip(self, t: DayTrip, day: ServiceDay) -> Trip:
         start = t.departures[0]
@@ -36,16 +51,16 @@ class FeedPlan:
         Blocks go to the buses of their vehicle type in fleet order; a date needing more vehicles than the
         fleet has (it cannot, the fleet is sized over every date) would leave blocks unserved, counted.
         """
-        trips = trips_on(self.feed, day.date)
+        trips, blocks = self._trips(day.date)
         spans: dict[str, list[int]] = defaultdict(list)
         for t in trips:
             spans[t.route_id].append(t.start_s)
         rows = {r: [Headway(r, day.service_id, min(s), max(s) + 1, 3600)] for r, s in spans.items()}
         free: dict[str, list[BusState]] = defaultdict(list)
-        for bus in buses:
+        for bus in sorted(buses, key=lambda b: b.idx < len(b.block)):  # buses still on yesterday's trips last
             free[bus.vehicle_type].append(bus)
         plan = []
-        for block in vehicle_blocks(trips, self.feed.stops):
+        for block in blocks:
             pool = free[self.vehicle[block[0].route_id]]
             if not pool:
                 self.unserved += len(block)

@@ -123,7 +123,12 @@ class TransitEngine:
                 for bus, block in route_blocks(self.city, route, self.geoms, rows, day, self._schedules, buses):
                     self._push(block[0].start_ms - lead, _PULLOUT, (bus, block))
         nxt = service_day(day.date + timedelta(days=1), self.tz)
-        self._push(nxt.start_ms, _DAY, nxt)
+        begin = nxt.start_ms
+        if self.plan is not None:  # a feed's date may have trips before 03:00
+            first = self.plan.first_departure_s(nxt.date)
+            if first is not None:
+                begin = min(begin, max(day.start_ms, nxt.at(first) - 2 * lead))
+        self._push(begin, _DAY, nxt)
 
     # -- bus life cycle ----------------------------------------------------------------------
 
@@ -160,7 +165,8 @@ class TransitEngine:
         bus.sched_dep = trip.start_ms
         sigma = self.cfg.trip_noise
         bus.trip_factor = self.rng.lognormvariate(-0.5 * sigma * sigma, sigma) if sigma > 0 else 1.0
-        self._push(max(ready, trip.start_ms - _BOARD_LEAD_MS), _ARRIVE, bus)
+        lead = trip.start_ms + trip.arr_off_ms[0] if self.cfg.on_schedule else trip.start_ms - _BOARD_LEAD_MS
+        self._push(max(ready, lead), _ARRIVE, bus)
 
     def _station_waiting(self, stop_id: str, t: int) -> int:
         return sum(p.accrue(t) for p in self.stop_pools.get(stop_id, ()))

@@ -10,6 +10,7 @@ import pytest
 from smartcity.simulator import City, import_gtfs, load_city, simulate, write_city
 from smartcity.simulator.gtfs import trips_in_progress, trips_on
 from smartcity.simulator.model import format_gtfs_time
+from tests.sim.gtfs_checks import check_day
 
 STOPS = """stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station
 N1,North End,47.4000,8.5400,0,
@@ -110,3 +111,13 @@ def test_imported_city_round_trips_and_simulates(imported: City, tmp_path: Path)
     late = list(simulate(imported, datetime(2025, 3, 11, 23, 50, tzinfo=UTC), timedelta(minutes=20), seed=2,
                          domains=("bus",)))
     assert late  # trips after midnight (GTFS times past 24:00) run
+
+
+def test_a_simulated_day_on_schedule_is_the_feed_to_the_second(feed: Path, imported: City) -> None:
+    figures = check_day(imported, feed, date(2025, 3, 11))  # a Tuesday, trips past 24:00 included
+    # NS every 20 min 06:00-25:00 but every 10 min 07:00-09:00 (64 a direction), EW every 30 min 06:00-22:00
+    ns, ew = 3 + 12 + 16 * 3 + 1, 16 * 2 + 1
+    assert figures.trips == 2 * ns + 2 * ew and figures.stop_times == 2 * ns * 5 + 2 * ew * 3
+    assert figures.fleet == figures.peak_in_progress == figures.peak_vehicles
+    saturday = check_day(imported, feed, date(2025, 3, 15))
+    assert saturday.trips == 2 * 33 and saturday.routes == 1
