@@ -6,6 +6,9 @@ has no HDF5 reader, so for HDF5 data the refresh copies the rows into tables of 
 The catalog is rebuilt into a temporary file and renamed into place, so a reader never sees a
 half-built catalog and keeps its open copy. A view has every column of its dataset's schema: a column
 added after some files were written is NULL in those files (and in the view, until a file has it).
+Every integer column of epoch milliseconds (``*_ms``) also appears as a UTC ``TIMESTAMPTZ`` named
+without the suffix (``scheduled_time_ms`` -> ``scheduled_time``; 0, which means "none", is NULL), so
+``WHERE start_time > now() - INTERVAL 1 HOUR`` works on any view.
 """
 
 from __future__ import annotations
@@ -73,6 +76,17 @@ def _with_every_column(con: duckdb.DuckDBPyConnection, query: str, schema: pa.Sc
     return f"SELECT {', '.join(cols)}, date, hour FROM ({query})"
 
 
+def _with_times(con: duckdb.DuckDBPyConnection, query: str) -> str:
+    """``query`` with a ``TIMESTAMPTZ`` twin of every integer ``*_ms`` column that has none yet."""
+    columns = {row[0]: row[1] for row in con.execute(f"DESCRIBE {query}").fetchall()}
+    twins = [(name, name[:-3]) for name, kind in columns.items()
+             if name.endswith("_ms") and kind in ("BIGINT", "INTEGER") and name[:-3] not in columns]
+    if not twins:
+        return query
+    extra = ", ".join(f"to_timestamp(nullif({_ident(ms)}, 0) / 1000.0) AS {_ident(twin)}" for ms, twin in twins)
+    return f"SELECT *, {extra} FROM ({query})"
+
+
 def _csv_query(base: str, schema: pa.Schema, files: list[Path]) -> str:
     """Every CSV file of a dataset. Files written before a column was added lack it: then the files are
     matched by their headers' names (``union_by_name``) and the missing values are NULL."""
@@ -97,7 +111,7 @@ def _raw_view(con: duckdb.DuckDBPyConnection, root: Path, name: str) -> CatalogE
     exts = {f.suffix for f in files}
     base = (root / RAW / name).as_posix()
     if not files:
-        con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS {_empty_select(schema)}")
+        con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS {_with_times(con, _empty_select(schema))}")
         return CatalogEntry(name, "raw", "empty", 0)
     parts = []
     if ".parquet" in exts:
@@ -118,7 +132,8 @@ def _raw_view(con: duckdb.DuckDBPyConnection, root: Path, name: str) -> CatalogE
         con.unregister("hdf5_rows")
         parts.append(f"SELECT * FROM {_ident(name + '__hdf5')}")
     parts = [_with_every_column(con, part, schema) for part in parts]
-    con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS " + " UNION ALL BY NAME ".join(parts))
+    union = " UNION ALL BY NAME ".join(parts)
+    con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS {_with_times(con, union)}")
     source = "+".join(sorted({".parquet": "parquet", ".csv": "csv", ".h5": "hdf5 (copied)"}[e] for e in exts))
     return CatalogEntry(name, "raw", source, len(files))
 
@@ -128,8 +143,9 @@ def _mart_view(con: duckdb.DuckDBPyConnection, root: Path, mart: str) -> Catalog
     if not files:
         return None
     glob = _quote(f"{(root / MARTS / mart).as_posix()}/date=*/*.parquet")
-    con.execute(f"CREATE OR REPLACE VIEW {_ident(mart)} AS SELECT * FROM read_parquet({glob}, "
-                "hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)")
+    query = (f"SELECT * FROM read_parquet({glob}, hive_partitioning = true, hive_types = {{'date': DATE}}, "
+             "union_by_name = true)")
+    con.execute(f"CREATE OR REPLACE VIEW {_ident(mart)} AS {_with_times(con, query)}")
     return CatalogEntry(mart, "mart", "parquet", len(files))
 
 

@@ -4,10 +4,12 @@ Field mapping (GTFS-Realtime VehiclePosition -> bus_telemetry):
 
 | bus_telemetry | GTFS-Realtime |
 | --- | --- |
-| bus_id | vehicle.vehicle.id (else the entity id) |
+| bus_id | vehicle.vehicle.id, else vehicle.vehicle.label, else the entity id |
+| bus_id_source | which of those it was: ``vehicle.id``, ``vehicle.label`` or ``entity.id`` |
 | route_id, trip_id | vehicle.trip.route_id, vehicle.trip.trip_id |
 | event_time_ms | vehicle.timestamp x 1000 (else the feed header's timestamp) |
-| latitude, longitude, speed_mps, bearing_deg, odometer_m | vehicle.position.* |
+| latitude, longitude | vehicle.position.* (no position: null, never 0, 0) |
+| speed_mps, bearing_deg, odometer_m | vehicle.position.* (absent: 0) |
 | next_stop_id, stop_sequence | vehicle.stop_id, vehicle.current_stop_sequence |
 | current_status | vehicle.current_status (absent: IN_TRANSIT_TO) |
 | occupancy_status | vehicle.occupancy_status (absent: NO_DATA_AVAILABLE) |
@@ -31,6 +33,16 @@ from smartcity.storage.datasets import BUS_TELEMETRY
 _VP = gtfs_realtime_pb2.VehiclePosition
 
 
+def vehicle_identity(v: gtfs_realtime_pb2.VehiclePosition, entity_id: str) -> tuple[str, str]:
+    """The vehicle's id and where it came from: ``vehicle.id``, then ``vehicle.label``, then the entity id
+    (which many feeds number per message, so it identifies a vehicle only within one FeedMessage)."""
+    if v.vehicle.id:
+        return v.vehicle.id, "vehicle.id"
+    if v.vehicle.label:
+        return v.vehicle.label, "vehicle.label"
+    return entity_id, "entity.id"
+
+
 def vehicle_rows(feed: gtfs_realtime_pb2.FeedMessage) -> list[dict[str, object]]:
     rows = []
     header_ts = feed.header.timestamp if feed.header.HasField("timestamp") else 0
@@ -39,14 +51,17 @@ def vehicle_rows(feed: gtfs_realtime_pb2.FeedMessage) -> list[dict[str, object]]
             continue
         v = entity.vehicle
         pos = v.position
+        located = v.HasField("position")
         ts = v.timestamp if v.HasField("timestamp") else header_ts
+        bus_id, source = vehicle_identity(v, entity.id)
         rows.append({
-            "bus_id": v.vehicle.id or entity.id,
+            "bus_id": bus_id,
+            "bus_id_source": source,
             "route_id": v.trip.route_id,
             "trip_id": v.trip.trip_id,
             "event_time_ms": int(ts) * 1000,
-            "latitude": float(pos.latitude),
-            "longitude": float(pos.longitude),
+            "latitude": float(pos.latitude) if located else None,
+            "longitude": float(pos.longitude) if located else None,
             "speed_mps": float(pos.speed),
             "bearing_deg": float(pos.bearing),
             "passengers": 0,

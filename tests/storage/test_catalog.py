@@ -104,3 +104,25 @@ def test_sql_command_outputs_and_errors(tmp_path: Path) -> None:
     assert bad.stderr.count("\n") == 1 and "nope" in bad.stderr and "Traceback" not in bad.stderr
     missing = cli("sql", "--lake", str(tmp_path / "none"), "SELECT 1")
     assert missing.returncode == 2 and "no lake" in missing.stderr
+
+
+def test_every_epoch_ms_column_has_a_utc_timestamp_twin(lakes: dict[str, Path]) -> None:
+    for fmt, root in lakes.items():
+        refresh_catalog(root)
+        con = connect(catalog_path(root))
+        views = [r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
+        assert len(views) >= 5, fmt
+        for view in views:
+            kinds = dict(con.execute(f'SELECT column_name, data_type FROM information_schema.columns '
+                                     f"WHERE table_name = '{view}'").fetchall())
+            for name, kind in kinds.items():
+                if name.endswith("_ms") and kind in ("BIGINT", "INTEGER"):
+                    assert kinds.get(name[:-3]) in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP"), (fmt, view, name)
+        row = con.execute("SELECT count(*), min(scheduled_time), bool_and(scheduled_time = to_timestamp("
+                          "scheduled_time_ms / 1000.0)) FROM station_events WHERE kind <> 'PASSENGER_COUNT' "
+                          "AND scheduled_time > TIMESTAMPTZ '2026-03-10 07:00:00+00' - INTERVAL 1 HOUR").fetchall()[0]
+        assert row[0] > 0 and row[2], (fmt, row)
+        counts = con.execute("SELECT count(*) FILTER (WHERE scheduled_time IS NULL), "
+                             "count(*) FILTER (WHERE kind = 'PASSENGER_COUNT') FROM station_events").fetchall()[0]
+        assert counts[0] == counts[1]  # a count has no scheduled time: 0 becomes NULL, not 1970
+        con.close()
