@@ -29,6 +29,7 @@ def test_no_position_is_null_and_identity_names_its_source() -> None:
     rows = decoded.table.to_pylist()
     assert [(r["bus_id"], r["bus_id_source"]) for r in rows] == [
         ("V-17", "vehicle.id"), ("Bus 18", "vehicle.label"), ("3", "entity.id")]
-    assert rows[0]["latitude"] == pytest.approx(41.88) and rows[0]["longitude"] == pytest.approx(-87.63)  # float32 on the wire
+    # float32 on the wire
+    assert rows[0]["latitude"] == pytest.approx(41.88) and rows[0]["longitude"] == pytest.approx(-87.63)
     assert [(r["latitude"], r["longitude"]) for r in rows[1:]] == [(None, None), (None, None)]
     assert not decoded.errors
