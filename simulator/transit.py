@@ -271,7 +271,7 @@ class TransitEngine:
         nxt = bus.block[bus.idx]
         layover = round(self.cfg.min_layover_s * 1000)
         if self.plan is not None or self.cfg.on_schedule:  # the timetable's own turnaround, if shorter
-            layover = min(layover, max(0, nxt.start_ms - trip.end_ms))
+            layover = min(layover, max(0, nxt.start_ms - t))
         ready = t + layover
         if nxt.first_stop_id != trip.last_stop_id or nxt.start_ms - t > self.cfg.layup_gap_s * 1000:
             bus.active = False

@@ -23,6 +23,7 @@ class DayFigures:
     stop_times: int
     peak_in_progress: int
     peak_vehicles: int
+    vehicles_used: int
     fleet: int
 
 
@@ -69,7 +70,10 @@ def check_day(city: City, source: Path, day: date, seed: int = 3) -> DayFigures:
     # vehicles: at every trip start, distinct buses running a trip then
     peak_vehicles = max(len({bus for a, b, bus in spans if a <= at < b}) for at, _, _ in spans)
     assert peak_vehicles == peak, (peak_vehicles, peak)
-    return DayFigures(len(expected), len(reference_routes), stop_times // 2, peak, peak_vehicles, len(city.fleet))
+    used = len({bus for _, _, bus in spans})
+    assert used <= len(city.fleet)
+    return DayFigures(len(expected), len(reference_routes), stop_times // 2, peak, peak_vehicles, used,
+                      len(city.fleet))
 
 
 def trips_by_route(trips: list[ReferenceTrip]) -> dict[str, int]:
