@@ -247,14 +247,20 @@ def test_gtfs_realtime_vehicle_positions_land_as_bus_telemetry(topics, tmp_path:
             v.current_status = gtfs_realtime_pb2.VehiclePosition.STOPPED_AT
             v.occupancy_status = gtfs_realtime_pb2.VehiclePosition.FEW_SEATS_AVAILABLE
             v.timestamp = T0 // 1000 + i
-    produce(topics, topic, [(b"feed", feed.SerializeToString(), []), (b"feed", b"\x01\x02 not a feed", [])])
+    capture = (Path(__file__).parent.parent / "data" / "gtfsrt" / "nyct-subway-l-2019-09-16.pb").read_bytes()
+    produce(topics, topic, [(b"feed", feed.SerializeToString(), []), (b"feed", b"\x01\x02 not a feed", []),
+                            (b"nyct", capture, [])])
     lake = tmp_path / "lake"
-    settings = IngestSettings(topics=[], gtfsrt_topic=topic, group=f"g-{unique}")
+    settings = IngestSettings(topics=[], gtfsrt_topic=topic, group=f"g-{unique}",
+                              earliest_event_time="2000-01-01")
     stats = Sink(topics, LakeSettings(path=lake), settings, until_caught_up=True).run()
-    assert stats.rows == 3 and stats.dead_letters == 1
+    assert stats.rows == 3 + 23 and stats.dead_letters == 1
     from smartcity.storage.scan import read_table
 
-    rows = sorted(read_table(lake, "bus_telemetry").to_pylist(), key=lambda r: r["bus_id"])
+    everything = read_table(lake, "bus_telemetry").to_pylist()
+    subway = [r for r in everything if r["bus_id_source"] == "entity.id"]
+    assert len(subway) == 23 and all(r["latitude"] is None and r["longitude"] is None for r in subway)
+    rows = sorted((r for r in everything if r["bus_id_source"] == "vehicle.id"), key=lambda r: r["bus_id"])
     assert [r["bus_id"] for r in rows] == ["V0", "V1", "V2"]
     assert rows[0]["current_status"] == "IN_TRANSIT_TO" and rows[1]["current_status"] == "STOPPED_AT"
     assert rows[1]["occupancy_status"] == "FEW_SEATS_AVAILABLE" and rows[0]["occupancy_status"] == "NO_DATA_AVAILABLE"

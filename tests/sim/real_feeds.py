@@ -8,6 +8,7 @@ checked against their sha256. Under ``CI=true`` a feed that cannot be fetched fa
 | nyc_subway | MTA New York City Transit, two subway lines; 2024-25 | gtfs-kit 13.0.1 (MIT) |
 | seattle | Sound Transit light rail, King County water taxi, Seattle streetcar, buses; 2017 | partridge 0.5.0 (MIT) |
 | barrie | Barrie Transit, buses, services only in calendar_dates.txt; 2024 | gtfs-daytype 0.1.0 (MIT) |
+| ovapi_trip_updates | a GTFS-Realtime capture: Dutch OVapi TripUpdates, 2014-11-30 | gtfsr-kit 8.0.1 (MIT) |
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ FEEDS = {
                            "bb035466857fe103b140bf48e8f83b0a5ba51ed78cd229dd51827ab6f6b54ba4"),
     "seattle": RealFeed("partridge==0.5.0", "partridge-0.5.0/tests/fixtures/seattle-area-2017-11-16.zip",
                         "f6948f4ff09a8bb93e1db4b6c51e2e86e1d8fe4ecd38815b514fa932369a4880"),
+    "ovapi_trip_updates": RealFeed("gtfsr-kit==8.0.1", "gtfsr_kit-8.0.1/data/tripUpdates.pb",
+                                   "7cc53fc93450d51917e26101a6b4fd1040bad9b4e8c2821faa8259ff0076fb0a"),
     "barrie": RealFeed("gtfs-daytype==0.1.0", "gtfs_daytype-0.1.0/examples/data/mdb-3-202402080013.zip",
                        "0c71fa1beceb60732a9bb7be03c20cc4cb47834374c1a53aa3bb243d46b03eae"),
 }
@@ -51,9 +54,9 @@ def _sha256(path: Path) -> str:
 
 
 def real_feed(name: str) -> Path:
-    """The feed's zip, fetched once (skip, or fail under CI, when it cannot be)."""
+    """The feed's file, fetched once (skip, or fail under CI, when it cannot be)."""
     feed = FEEDS[name]
-    target = cache_dir() / "feeds" / f"{name}.zip"
+    target = cache_dir() / "feeds" / f"{name}{Path(feed.member).suffix}"
     if target.exists() and _sha256(target) == feed.sha256:
         return target
     try:
