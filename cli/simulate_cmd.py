@@ -43,8 +43,11 @@ def _domains(value: str) -> tuple[str, ...]:
 @click.option("--max-messages", type=click.IntRange(min=1), help="Stop after N messages.")
 @click.option("--scale", type=click.FloatRange(min=0.05, max=50), help="Generate a city of this scale instead of "
                                                                        "the default city (8 = ~500 buses).")
-@click.option("--city", "city_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
-              help="City model folder (data/city layout) or a GTFS feed folder.")
+@click.option("--city", "city_dir", type=click.Path(path_type=Path, exists=True),
+              help="City model folder (data/city layout), or a GTFS feed (folder or .zip): its trips, stop "
+                   "times, calendar and blocks are then the timetable.")
+@click.option("--on-schedule", is_flag=True, help="No delays: every trip arrives and departs at its scheduled "
+                                                 "times to the second.")
 @click.option("--encoding", type=click.Choice(["protobuf", "json"]), help="Kafka and files encoding "
                                                                           "[default: settings, protobuf].")
 @click.option("--bus-interval", type=click.FloatRange(min=0.1), help="Seconds between a bus's readings [5].")
@@ -63,7 +66,8 @@ def _domains(value: str) -> tuple[str, ...]:
 @click.pass_context
 def simulate(ctx: click.Context, target: str, domains: str, start: datetime | None, duration: timedelta, seed: int,
              speed: float | None, rate: float | None, max_messages: int | None, scale: float | None,
-             city_dir: Path | None, encoding: str | None, bus_interval: float | None, air_interval: float | None,
+             city_dir: Path | None, on_schedule: bool, encoding: str | None, bus_interval: float | None,
+             air_interval: float | None,
              malformed: float, duplicates: float, late: float, late_by: timedelta, output: Path, files_format: str,
              bootstrap_servers: str | None, kafka_properties: tuple[str, ...], lake: Path | None) -> None:
     """Simulate the city's buses, air sensors and stations: rush hours, bunching, crowding,
@@ -88,7 +92,7 @@ def simulate(ctx: click.Context, target: str, domains: str, start: datetime | No
     city = _city(city_dir, scale, seed)
     defaults = SimConfig()
     config = SimConfig(bus_interval_s=bus_interval or defaults.bus_interval_s,
-                       air_interval_s=air_interval or defaults.air_interval_s)
+                       air_interval_s=air_interval or defaults.air_interval_s, on_schedule=on_schedule)
     events = run_simulation(city, start, duration, seed, wanted, config)
     if max_messages is not None and target == "lake":
         import itertools
@@ -167,7 +171,7 @@ def _city(city_dir: Path | None, scale: float | None, seed: int) -> City:
     from smartcity.simulator import default_city, generate_city, import_gtfs, load_city
 
     if city_dir is not None:
-        if (city_dir / "stop_times.txt").exists():
+        if city_dir.is_file() or (city_dir / "stop_times.txt").exists() or (city_dir / "stops.txt").exists():
             return import_gtfs(city_dir, seed=seed)
         return load_city(city_dir)
     if scale is not None:

@@ -19,7 +19,8 @@ from smartcity.storage.layout import dataset_dir
 from smartcity.storage.marts import mart_partition, write_mart
 
 AIR_QUALITY = ("air_quality_hourly", "air_hotspots", "air_trends")
-BUS_OPERATIONS = ("bus_occupancy", "bus_window_stats", "bus_headways", "route_performance")
+BUS_OPERATIONS = ("bus_occupancy", "bus_window_stats", "bus_headways", "route_performance", "stop_visits",
+                  "trips_performed")
 STATION_SERVICE = ("station_service",)
 ALL_MARTS = AIR_QUALITY + BUS_OPERATIONS + STATION_SERVICE
 

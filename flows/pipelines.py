@@ -4,7 +4,8 @@ logic lives in :mod:`smartcity.flows.jobs`, :mod:`analysis` and :mod:`storage`.
 | flow | what it does |
 | --- | --- |
 | ``air_quality`` | air_quality_hourly, air_hotspots, air_trends for the dates that need them |
-| ``bus_operations`` | bus_occupancy, bus_window_stats, bus_headways, route_performance |
+| ``bus_operations`` | bus_occupancy, bus_window_stats, bus_headways, route_performance, stop_visits and |
+| | trips_performed (the last two are TIDES tables) |
 | ``station_service`` | station_service |
 | ``daily_report`` | the three above for one date (default: yesterday, UTC), then the HTML report |
 | ``ingest_batch`` | a bounded ``smartcity ingest --until-caught-up`` run |

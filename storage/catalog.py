@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from smartcity.storage.datasets import DATASETS
 from smartcity.storage.layout import CATALOG, MARTS, RAW, data_files
+from smartcity.storage.views import VIEWS
 
 _HIVE = "hive_partitioning = true, hive_types = {'date': DATE, 'hour': INTEGER}"
 OFFLINE = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
@@ -38,7 +39,7 @@ _DUCK_TYPES = {
 @dataclass(frozen=True)
 class CatalogEntry:
     name: str
-    kind: str       # "raw" or "mart"
+    kind: str       # "raw", "mart" or "view" (a view over raw datasets)
     source: str     # "parquet", "csv", "hdf5 (copied)" or "empty"
     files: int
 
@@ -160,6 +161,9 @@ def refresh_catalog(root: Path, marts: Iterable[str] | None = None) -> list[Cata
     try:
         for name in DATASETS:
             entries.append(_raw_view(con, root, name))
+        for view, sql in VIEWS.items():
+            con.execute(f"CREATE OR REPLACE VIEW {_ident(view)} AS {sql}")
+            entries.append(CatalogEntry(view, "view", "bus_telemetry", 0))
         mart_root = root / MARTS
         names = sorted(marts) if marts is not None else sorted(p.name for p in mart_root.glob("*") if p.is_dir())
         for mart in names:

@@ -14,6 +14,8 @@ registry ``MARTS`` names them with the raw datasets they read and their grain, a
 | ``bus_headways`` | arrival of a bus at a station |
 | ``route_performance`` | route × day |
 | ``station_service`` | station × day, and station × UTC hour |
+| ``stop_visits`` | TIDES: a vehicle's visit to a stop on a performed trip |
+| ``trips_performed`` | TIDES: a trip a vehicle performed |
 
 All times are UTC; a mart's day is the lake partition's day.
 """
@@ -40,6 +42,7 @@ from smartcity.analysis.marts import (
     station_service,
 )
 from smartcity.analysis.marts._common import as_date
+from smartcity.analysis.tides import stop_visits, trips_performed
 from smartcity.storage.layout import dataset_dir
 from smartcity.storage.scan import scan
 
@@ -151,6 +154,26 @@ MARTS: dict[str, MartSpec] = {
             "Departures served vs scheduled, headway-based wait, dwell, on-time share, peak waiting, "
             "overcrowding events, boardings and alightings.",
             station_service.SCHEMA,
+            history_days=1,
+        ),
+        MartSpec(
+            "stop_visits",
+            stop_visits.stop_visits,
+            ("station_events",),
+            "stop visit (TIDES v1.0 stop_visits)",
+            "Scheduled and actual arrival and departure, dwell, boardings and alightings of every vehicle "
+            "at every stop it served, in the TIDES stop_visits table's fields.",
+            stop_visits.SCHEMA,
+            history_days=1,
+        ),
+        MartSpec(
+            "trips_performed",
+            trips_performed.trips_performed,
+            ("station_events",),
+            "performed trip (TIDES v1.0 trips_performed)",
+            "Vehicle, first and last stop, scheduled and actual start and end of every trip performed, in "
+            "the TIDES trips_performed table's fields.",
+            trips_performed.SCHEMA,
             history_days=1,
         ),
     )

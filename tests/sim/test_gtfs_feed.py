@@ -215,3 +215,17 @@ def test_feed_blocks_are_kept_and_vehicles_on_the_road_match_trips_in_progress(t
 def hms(seconds: int) -> str:
     h, rem = divmod(seconds, 3600)
     return f"{h:02d}:{rem // 60:02d}:{rem % 60:02d}"
+
+
+def test_the_cli_names_what_is_wrong_with_a_feed_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder = write_feed(tmp_path / "feed", {"calendar.txt": WEEK + "WK,1,1,1,1,1,1,1,20250101,20251231\n",
+                                            "trips.txt": "route_id,service_id,trip_id\nR,WK,d\n",
+                                            "stop_times.txt": stop_times(("d", SOUTH))})
+    (folder / "stops.txt").unlink()
+    result = subprocess.run([sys.executable, "-m", "smartcity.cli.main", "simulate", "--city", str(folder), "--to",
+                             "files", "--output", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"smartcity: error: the GTFS feed {folder} has no stops.txt"]
