@@ -17,8 +17,8 @@ from datetime import date
 import polars as pl
 
 from smartcity.analysis.marts._common import dedupe, divide, ms_on_day, ms_to_time
-from smartcity.analysis.transit.expr import bunched_expr, headway_ratio_expr
-from smartcity.analysis.transit.headways import BunchingDefinition
+from smartcity.analysis.transit.expr import bunched_expr, gapped_expr, headway_ratio_expr
+from smartcity.analysis.transit.headways import BunchingDefinition, GappingDefinition
 
 SERVICE_KINDS = ("ARRIVAL", "DEPARTURE")
 EVENT_KEYS = ("station_id", "kind", "bus_id", "trip_id", "event_time_ms")
@@ -69,6 +69,7 @@ def headways(
     *,
     kind: str = "ARRIVAL",
     bunching: BunchingDefinition = "transitmatters",
+    gapping: GappingDefinition = "swiftly",
     max_headway_min: float = MAX_HEADWAY_MIN,
 ) -> pl.LazyFrame:
     """One row per ``kind`` event (ARRIVAL or DEPARTURE) with its actual and scheduled headway.
@@ -80,7 +81,8 @@ def headways(
     - Both are null for the first bus seen, and for service breaks: an interval longer than
       ``max_headway_min`` (120 min, as TransitMatters drops) in either. ``prev_bus_id`` too.
     - ``headway_ratio`` = actual / scheduled; ``bunched`` under ``bunching`` (TransitMatters:
-      ratio ≤ 0.5 by default; ``smartcity.analysis.transit.is_bunched``).
+      ratio ≤ 0.5 by default; ``smartcity.analysis.transit.is_bunched``); ``gapped`` under ``gapping``
+      (Swiftly: ratio ≥ 1.25 by default; ``smartcity.analysis.transit.is_gapped``).
     """
     if kind not in SERVICE_KINDS:
         msg = f"`kind` must be one of {', '.join(SERVICE_KINDS)}, got {kind!r}"
@@ -103,6 +105,7 @@ def headways(
     ).with_columns(
         headway_ratio_expr("actual_headway_s", "scheduled_headway_s").alias("headway_ratio"),
         bunched_expr("actual_headway_s", "scheduled_headway_s", bunching).alias("bunched"),
+        gapped_expr("actual_headway_s", "scheduled_headway_s", gapping).alias("gapped"),
     ).drop("__actual", "__scheduled", "__prev_bus")
 
 

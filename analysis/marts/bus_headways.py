@@ -17,7 +17,9 @@ Columns:
   Both null for the first bus seen and for service breaks longer than ``max_headway_min``
   (default 120 min) in either.
 - ``headway_ratio``: actual / scheduled headway. ``bunched``: under the ``bunching`` definition
-  (default TransitMatters, ratio ≤ 0.5; ``btc``, ``tcqsm`` and ``absolute`` also available).
+  (default TransitMatters, ratio ≤ 0.5; ``btc``, ``tcqsm``, ``swiftly`` (≤ 0.75), ``sfmta`` (under
+  2 min, 1 min at headways of 5 min or less) and ``absolute`` also available). ``gapped``: under the
+  ``gapping`` definition (default Swiftly, ratio ≥ 1.25; ``sfmta``: above scheduled + 5 min).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import polars as pl
 
 from smartcity.analysis.marts._common import UTC_MS, conform, divide, ms_on_day, ms_to_time
 from smartcity.analysis.marts._service import MAX_HEADWAY_MIN, TRIP_GAP_H, headways, service_events, station_events
-from smartcity.analysis.transit.headways import BunchingDefinition
+from smartcity.analysis.transit.headways import BunchingDefinition, GappingDefinition
 
 SCHEMA: dict[str, pl.DataType] = {
     "date": pl.Date(),
@@ -46,6 +48,7 @@ SCHEMA: dict[str, pl.DataType] = {
     "scheduled_headway_s": pl.Float64(),
     "headway_ratio": pl.Float64(),
     "bunched": pl.Boolean(),
+    "gapped": pl.Boolean(),
 }
 
 
@@ -55,12 +58,13 @@ def bus_headways(
     *,
     kind: str = "ARRIVAL",
     bunching: BunchingDefinition = "transitmatters",
+    gapping: GappingDefinition = "swiftly",
     max_headway_min: float = MAX_HEADWAY_MIN,
     trip_gap_h: float = TRIP_GAP_H,
 ) -> pl.LazyFrame:
     """Headways of ``day`` from ``station_events`` rows of the day and the day before."""
     service = service_events(station_events(events), trip_gap_h=trip_gap_h)
-    rows = headways(service, kind=kind, bunching=bunching, max_headway_min=max_headway_min)
+    rows = headways(service, kind=kind, bunching=bunching, gapping=gapping, max_headway_min=max_headway_min)
     out = rows.filter(ms_on_day(day, "actual_ms")).with_columns(
         pl.lit(day).alias("date"),
         ms_to_time("scheduled_ms").alias("scheduled_time"),

@@ -3,6 +3,7 @@
 from smartcity.analysis.transit.expr import (
     bunched_expr,
     expected_wait_expr,
+    gapped_expr,
     headway_cv_expr,
     headway_los_expr,
     headway_on_time_expr,
@@ -13,12 +14,14 @@ from smartcity.analysis.transit.expr import (
 )
 from smartcity.analysis.transit.headways import (
     BunchingDefinition,
+    GappingDefinition,
     Share,
     bunching,
     headway_cv,
     headway_los,
     headway_on_time,
     is_bunched,
+    is_gapped,
 )
 from smartcity.analysis.transit.load import is_overcrowded, load_factor, passenger_load_los
 from smartcity.analysis.transit.ontime import (
@@ -35,6 +38,7 @@ __all__ = [
     "DEFAULT_WINDOW",
     "OTP_PRESETS",
     "BunchingDefinition",
+    "GappingDefinition",
     "OnTimePerformance",
     "OnTimeWindow",
     "Share",
@@ -43,6 +47,7 @@ __all__ = [
     "bunching",
     "expected_wait",
     "expected_wait_expr",
+    "gapped_expr",
     "headway_cv",
     "headway_cv_expr",
     "headway_los",
@@ -51,6 +56,7 @@ __all__ = [
     "headway_on_time_expr",
     "headway_ratio_expr",
     "is_bunched",
+    "is_gapped",
     "is_overcrowded",
     "load_factor",
     "on_time_expr",

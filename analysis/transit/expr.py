@@ -14,10 +14,17 @@ import polars as pl
 from smartcity.analysis.transit.headways import (
     BTC_BUNCHED_RATIO,
     HEADWAY_LOS_CUTOFFS,
+    SFMTA_BUNCHED_S,
+    SFMTA_FREQUENT_BUNCHED_S,
+    SFMTA_FREQUENT_HEADWAY_S,
+    SFMTA_GAP_ALLOWANCE_S,
+    SWIFTLY_BUNCHED_RATIO,
+    SWIFTLY_GAPPED_RATIO,
     TCQSM_OFF_HEADWAY_FRACTION,
     TRANSITMATTERS_BUNCHED_RATIO,
     TRANSITMATTERS_ON_TIME_RATIOS,
     BunchingDefinition,
+    GappingDefinition,
 )
 from smartcity.analysis.transit.load import LOAD_LOS_CUTOFFS
 from smartcity.analysis.transit.ontime import DEFAULT_WINDOW, OnTimeWindow, resolve_window
@@ -74,6 +81,11 @@ def bunched_expr(
     """Boolean per headway under a named bunching definition (``is_bunched``)."""
     a, s = _col(actual), _col(scheduled)
     paired = (s > 0) & (a >= 0)
+    if definition == "swiftly":
+        return pl.when(paired).then(a <= SWIFTLY_BUNCHED_RATIO * s)
+    if definition == "sfmta":
+        limit = pl.when(s <= SFMTA_FREQUENT_HEADWAY_S).then(SFMTA_FREQUENT_BUNCHED_S).otherwise(SFMTA_BUNCHED_S)
+        return pl.when(paired).then(a < limit)
     if definition == "transitmatters":
         return pl.when(paired).then(a <= TRANSITMATTERS_BUNCHED_RATIO * s)
     if definition == "btc":
@@ -86,6 +98,19 @@ def bunched_expr(
             raise ValueError(msg)
         return pl.when(paired).then(a < threshold)
     msg = f"unknown bunching definition {definition!r}"
+    raise ValueError(msg)
+
+
+def gapped_expr(actual: str | pl.Expr, scheduled: str | pl.Expr, definition: GappingDefinition = "swiftly"
+                ) -> pl.Expr:
+    """Boolean per headway under a named gapping definition (``is_gapped``)."""
+    a, s = _col(actual), _col(scheduled)
+    paired = (s > 0) & (a >= 0)
+    if definition == "swiftly":
+        return pl.when(paired).then(a >= SWIFTLY_GAPPED_RATIO * s)
+    if definition == "sfmta":
+        return pl.when(paired).then(a > s + SFMTA_GAP_ALLOWANCE_S)
+    msg = f"unknown gapping definition {definition!r}"
     raise ValueError(msg)
 
 

@@ -3,7 +3,10 @@
 Sources: TCQSM 2nd ed. headway adherence (cv_h and its LOS table, as reproduced in Hindawi DDNS
 2012, article 313518, Table 1); TransitMatters data dashboard (``aggregation.py``: bunched when
 headway / scheduled ≤ 0.5, on time when 0.75 < ratio < 1.25); TransitMatters bunching reports
-(headway under 120 s); Bus Turnaround Coalition (under 25 % of the scheduled interval).
+(headway under 120 s); Bus Turnaround Coalition (under 25 % of the scheduled interval); Swiftly's
+bunching and gapping (at most 75 % and at least 125 % of the scheduled headway); SFMTA's Muni
+service standards (bunched under 2 min, under 1 min where the scheduled headway is 5 min or less;
+gapped above the scheduled headway plus 5 min).
 
 Ratios are compared as products (``actual <= 0.5 * scheduled``), which the Polars expressions
 reproduce exactly.
@@ -20,7 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-BunchingDefinition = Literal["transitmatters", "btc", "tcqsm", "absolute"]
+BunchingDefinition = Literal["transitmatters", "btc", "tcqsm", "absolute", "swiftly", "sfmta"]
+GappingDefinition = Literal["swiftly", "sfmta"]
+SWIFTLY_BUNCHED_RATIO = 0.75
+SWIFTLY_GAPPED_RATIO = 1.25
+SFMTA_BUNCHED_S = 120.0
+SFMTA_FREQUENT_BUNCHED_S = 60.0
+SFMTA_FREQUENT_HEADWAY_S = 300.0  # scheduled headways up to this are "frequent" (the 1-minute rule)
+SFMTA_GAP_ALLOWANCE_S = 300.0
 TRANSITMATTERS_BUNCHED_RATIO = 0.5
 BTC_BUNCHED_RATIO = 0.25
 TCQSM_OFF_HEADWAY_FRACTION = 0.5
@@ -95,7 +105,13 @@ def is_bunched(
     - ``tcqsm``: |actual − scheduled| > 0.5 · scheduled, i.e. off headway by more than half,
       early or late (TCQSM's measure, which also counts gaps).
     - ``absolute``: actual < ``threshold``, in the headways' unit (TransitMatters reports used 120 s).
+    - ``swiftly``: actual ≤ 0.75 · scheduled.
+    - ``sfmta``: actual < 120 s, or < 60 s where the scheduled headway is 300 s or less (seconds).
     """
+    if definition == "swiftly":
+        return actual <= SWIFTLY_BUNCHED_RATIO * scheduled
+    if definition == "sfmta":
+        return actual < (SFMTA_FREQUENT_BUNCHED_S if scheduled <= SFMTA_FREQUENT_HEADWAY_S else SFMTA_BUNCHED_S)
     if definition == "transitmatters":
         return actual <= TRANSITMATTERS_BUNCHED_RATIO * scheduled
     if definition == "btc":
@@ -108,6 +124,17 @@ def is_bunched(
             raise ValueError(msg)
         return actual < threshold
     msg = f"unknown bunching definition {definition!r}"
+    raise ValueError(msg)
+
+
+def is_gapped(actual: float, scheduled: float, definition: GappingDefinition = "swiftly") -> bool:
+    """Whether one headway counts as a gap: ``swiftly`` actual ≥ 1.25 · scheduled; ``sfmta`` actual >
+    scheduled + 300 s (seconds)."""
+    if definition == "swiftly":
+        return actual >= SWIFTLY_GAPPED_RATIO * scheduled
+    if definition == "sfmta":
+        return actual > scheduled + SFMTA_GAP_ALLOWANCE_S
+    msg = f"unknown gapping definition {definition!r}"
     raise ValueError(msg)
 
 

@@ -69,3 +69,33 @@ def test_argument_checks() -> None:
         headway_cv([None], 10)
     with pytest.raises(ValueError, match="non-negative"):
         headway_los(-0.1)
+
+
+def test_swiftly_and_sfmta_bunching_and_gapping_edges() -> None:
+    """Swiftly: bunched at ≤ 75 % of the scheduled headway, gapped at ≥ 125 %. SFMTA (seconds): bunched
+    under 2 min, under 1 min where the scheduled headway is 5 min or less; gapped above scheduled + 5 min."""
+    from smartcity.analysis.transit import is_gapped
+
+    assert is_bunched(450, 600, "swiftly") and not is_bunched(451, 600, "swiftly")
+    assert is_gapped(750, 600, "swiftly") and not is_gapped(749, 600, "swiftly")
+    assert is_bunched(119, 600, "sfmta") and not is_bunched(120, 600, "sfmta")
+    assert is_bunched(59, 300, "sfmta") and not is_bunched(60, 300, "sfmta") and is_bunched(119, 301, "sfmta")
+    assert is_gapped(901, 600, "sfmta") and not is_gapped(900, 600, "sfmta")
+    # the series of E.4 in seconds against a 10-minute schedule
+    seconds = [h * 60 for h in HEADWAYS]
+    assert bunching(seconds, 600, "swiftly").count == 2 and bunching(seconds, 600, "sfmta").count == 2
+    assert sum(is_gapped(h, 600, "swiftly") for h in seconds) == 1
+
+
+def test_the_gapping_expression_agrees_with_the_scalar_rule() -> None:
+    import polars as pl
+
+    from smartcity.analysis.transit import bunched_expr, gapped_expr, is_gapped
+
+    frame = pl.DataFrame({"h": [30.0, 59.0, 119.0, 450.0, 749.0, 750.0, 901.0, None],
+                          "s": [300.0, 300.0, 600.0, 600.0, 600.0, 600.0, 600.0, 600.0]})
+    for definition in ("swiftly", "sfmta"):
+        got = frame.select(gapped_expr("h", "s", definition).alias("g"), bunched_expr("h", "s", definition).alias("b"))
+        for (h, s), g, b in zip(frame.iter_rows(), got["g"], got["b"], strict=True):
+            assert g == (None if h is None else is_gapped(h, s, definition))
+            assert b == (None if h is None else is_bunched(h, s, definition))
