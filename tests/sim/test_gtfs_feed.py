@@ -229,3 +229,22 @@ def test_the_cli_names_what_is_wrong_with_a_feed_in_one_line(tmp_path: Path) -> 
                              "files", "--output", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"smartcity: error: the GTFS feed {folder} has no stops.txt"]
+
+
+def test_a_stop_served_twice_in_a_row_is_a_zero_length_segment_buses_get_through(tmp_path: Path) -> None:
+    """A zero-length segment used to raise ZeroDivisionError when a bus was sampled on it: hold every
+    segment up (incident rate 1) so buses spend time on it."""
+    from datetime import UTC, datetime, timedelta
+
+    from smartcity.simulator import SimConfig, import_gtfs, simulate
+
+    calls = [("T1D", "08:00:00", "08:00:00"), ("M", "08:05:00", "08:05:00"), ("M", "08:05:00", "08:06:00"),
+             ("T2", "08:15:00", "08:15:00")]
+    city = import_gtfs(write_feed(tmp_path, {"calendar.txt": WEEK + "WK,1,1,1,1,1,1,1,20250101,20251231\n",
+                                             "trips.txt": "route_id,service_id,trip_id\nR,WK,twice\n",
+                                             "stop_times.txt": stop_times(("twice", calls))}))
+    start = datetime(2025, 7, 7, 12, 55, tzinfo=UTC)  # 07:55 in Chicago
+    bus = [e.message for e in simulate(city, start, timedelta(minutes=40), 1, domains=("bus",),
+                                       config=SimConfig(incident_rate=1.0))]
+    on_it = [m for m in bus if m.stop_sequence == 3 and m.current_status != 1]  # moving from M to M
+    assert on_it and all(m.latitude == pytest.approx(41.89) for m in on_it)

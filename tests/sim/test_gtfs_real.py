@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import logging
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from smartcity.simulator import import_gtfs
+from smartcity.proto import StationEventKind
+from smartcity.simulator import import_gtfs, simulate
 from smartcity.simulator.gtfs import read_feed, trips_in_progress, trips_on
+from smartcity.simulator.timetable import service_day
 from tests.sim.gtfs_checks import check_day
 from tests.sim.real_feeds import real_feed
 
@@ -73,3 +77,22 @@ def test_a_frequency_feed_built_from_a_real_one_gives_its_trip_counts(tmp_path: 
     base = len(trips_on(feed, day))
     assert figures.trips == base - 1 + 18 + 21
     assert trips_in_progress(trips_on(city.feed, day))[0] == figures.peak_in_progress
+
+
+def test_a_real_feed_with_stops_served_twice_in_a_row_simulates_with_delays() -> None:
+    """Cairns has trips that call at one stop twice in a row: a day with delays samples every bus on the
+    map, and vehicles may arrive early but never leave a stop before its scheduled departure."""
+    source = real_feed("cairns")
+    city = import_gtfs(source)
+    assert city.feed is not None
+    day = date(2014, 6, 2)
+    assert [t for t in trips_on(city.feed, day) if any(a == b for a, b in itertools.pairwise(t.stop_ids))]
+    svc = service_day(day, ZoneInfo(city.timezone))
+    start = datetime.fromtimestamp(svc.at(7 * 3600) / 1000, UTC)
+    events = list(simulate(city, start, timedelta(hours=2), 5))
+    bus = [e.message for e in events if e.domain == "bus"]
+    assert len({m.bus_id for m in bus}) > 20
+    assert all(-17.5 < m.latitude < -16.5 and 145 < m.longitude < 146.5 for m in bus)  # Cairns, never (0, 0)
+    departures = [e.message for e in events if e.domain == "station" and e.message.kind == StationEventKind.DEPARTURE]
+    late = [m for m in departures if m.actual_time_ms != m.scheduled_time_ms]
+    assert late and all(m.actual_time_ms > m.scheduled_time_ms for m in late)
