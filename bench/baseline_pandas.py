@@ -129,6 +129,7 @@ def bus_headways(events: pd.DataFrame, day: date | str, kind: str = "ARRIVAL") -
     paired = (s > 0) & (a >= 0)
     df["headway_ratio"] = (a / s).where(paired)
     df["bunched"] = (a <= 0.5 * s).astype(object).where(paired, None)
+    df["gapped"] = (a >= 1.25 * s).astype(object).where(paired, None)  # Swiftly's gap, the mart's default
     start = int(day_start(day).timestamp() * 1000)
     df = df[(df["actual_ms"] >= start) & (df["actual_ms"] < start + 86_400_000)].copy()
     df["date"] = day

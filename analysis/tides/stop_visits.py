@@ -23,6 +23,7 @@ from smartcity.analysis.marts._common import UTC_MS, conform, ms_to_time
 from smartcity.analysis.tides.service import on_day, visits
 
 SCHEMA: dict[str, pl.DataType] = {
+    "date": pl.Date(),  # the lake partition (UTC day), as in every mart; not a TIDES field
     "service_date": pl.Date(),
     "trip_id_performed": pl.String(),
     "trip_stop_sequence": pl.Int64(),
@@ -45,6 +46,7 @@ def stop_visits(events: pl.LazyFrame, day: date, *, timezone: str = "UTC") -> pl
     rows = visits(events, timezone=timezone)
     at = pl.coalesce(pl.col("act_arr"), pl.col("act_dep"))
     out = rows.filter(on_day(day, at)).with_columns(
+        pl.lit(day).alias("date"),
         pl.col("trip_id").alias("trip_id_performed"),
         pl.col("stop_sequence").alias("trip_stop_sequence"),
         pl.col("stop_sequence").alias("scheduled_stop_sequence"),

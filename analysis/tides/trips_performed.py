@@ -21,6 +21,7 @@ from smartcity.analysis.marts._common import UTC_MS, conform, ms_to_time
 from smartcity.analysis.tides.service import INSTANCE, on_day, visits
 
 SCHEMA: dict[str, pl.DataType] = {
+    "date": pl.Date(),  # the lake partition (UTC day), as in every mart; not a TIDES field
     "service_date": pl.Date(),
     "trip_id_performed": pl.String(),
     "vehicle_id": pl.String(),
@@ -51,6 +52,7 @@ def trips_performed(events: pl.LazyFrame, day: date, *, timezone: str = "UTC") -
         pl.max_horizontal(pl.col("act_arr").max(), pl.col("act_dep").max()).alias("last_seen"),
     )
     out = trips.filter(on_day(day, pl.col("last_seen"))).with_columns(
+        pl.lit(day).alias("date"),
         pl.col("trip_id").alias("trip_id_performed"),
         pl.col("trip_id").alias("trip_id_scheduled"),
         ms_to_time("s0").alias("schedule_trip_start"),

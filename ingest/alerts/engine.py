@@ -50,6 +50,7 @@ from smartcity.ingest.alerts.state import AIR_FIELDS, Agg, BusEntity, Entity, Se
 from smartcity.ingest.alerts.windows import ClosedWindow
 
 DEPARTURE = "DEPARTURE"
+PASSENGER_COUNT = "PASSENGER_COUNT"
 IDLE_CHECK_S = 1.0
 
 
@@ -174,7 +175,9 @@ class AlertEngine(StreamPartitions):
             change = ent.waiting.update(self.rules.waiting_rule, t, wait)
             if change is not None:
                 out.append(self.rules.waiting_alert(station, change))
-            if watch:
+            # every stop reports visits, but only stations report all the time (their passenger counts): a
+            # station is watched for silence from its first count on, a stop that only sees buses never is
+            if watch and (ent.silence is not None or kind == PASSENGER_COUNT):
                 out += self._silence_reading("station", ent, station, t, "")
             part.dirty.add(station)
         self._observe("station", maxima, now)

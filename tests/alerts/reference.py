@@ -167,6 +167,11 @@ def expected_alerts(settings: AlertSettings, events: Iterable[SimEvent], air_clo
     out["silence"] = set()
     for kind in s.silence_streams:
         frame, key = (f["air"], "sensor_id") if kind == "air" else (f["station"], "station_id")
+        if kind == "station":  # stations count their queues; stops that only record visits are not watched
+            counting = frame.filter(pl.col("kind") == "PASSENGER_COUNT")[key].unique()
+            first = frame.filter(pl.col("kind") == "PASSENGER_COUNT").group_by(key).agg(pl.col("event_time_ms").min())
+            frame = frame.join(first.rename({"event_time_ms": "_first"}), on=key).filter(
+                pl.col(key).is_in(counting) & (pl.col("event_time_ms") >= pl.col("_first")))
         for subject, rows in _by_subject(frame, key, pl.lit(0.0)).items():
             times = [t for t, _ in rows]
             for a, b in itertools.pairwise(times):

@@ -15,7 +15,7 @@ from smartcity.storage.scan import scan
 from tests.marts.lakes import DAY, FORMATS, HOUR, T0, land, reading
 
 NAMES = ["air_quality_hourly", "air_hotspots", "air_trends", "bus_occupancy", "bus_window_stats", "bus_headways",
-         "route_performance", "station_service"]
+         "route_performance", "station_service", "stop_visits", "trips_performed"]
 
 
 def test_registry_names_every_mart() -> None:
