@@ -13,11 +13,9 @@ ACCEL_MPS2 = 1.0  # acceleration and braking of a bus (m/s²)
 MAX_SPEED_MPS = 15.0  # urban speed limit (54 km/h): no run between stops is faster than this allows
 
 
-def run_time_ms(rng: random.Random, cfg: SimConfig, length: float, speed_mps: float, congestion: float,
-                trip_factor: float, delays: Iterable[tuple[int, int, float]], t: int) -> int:
-    """Run time (ms) of a segment of ``length`` m left at ``t``: road traffic, the trip's factor, lognormal
-    noise, an occasional hold-up and the delay episodes in force, never faster than ``MAX_SPEED_MPS``."""
-    run = length / speed_mps * congestion * trip_factor
+def _perturbed(rng: random.Random, cfg: SimConfig, run: float, delays: Iterable[tuple[int, int, float]],
+               t: int) -> float:
+    """``run`` seconds with lognormal noise, an occasional 20-120 s hold-up and the delay episodes at ``t``."""
     sigma = cfg.run_time_noise
     if sigma > 0:
         run *= rng.lognormvariate(-0.5 * sigma * sigma, sigma)
@@ -26,6 +24,14 @@ def run_time_ms(rng: random.Random, cfg: SimConfig, length: float, speed_mps: fl
     for a, b, factor in delays:
         if a <= t < b:
             run *= factor
+    return run
+
+
+def run_time_ms(rng: random.Random, cfg: SimConfig, length: float, speed_mps: float, congestion: float,
+                trip_factor: float, delays: Iterable[tuple[int, int, float]], t: int) -> int:
+    """Run time (ms) of a segment of ``length`` m left at ``t``: road traffic, the trip's factor, lognormal
+    noise, an occasional hold-up and the delay episodes in force, never faster than ``MAX_SPEED_MPS``."""
+    run = _perturbed(rng, cfg, length / speed_mps * congestion * trip_factor, delays, t)
     return max(round((length / MAX_SPEED_MPS + MAX_SPEED_MPS / ACCEL_MPS2) * 1000), round(run * 1000))
 
 
@@ -34,16 +40,7 @@ def scheduled_run_time_ms(rng: random.Random, cfg: SimConfig, scheduled_ms: int,
     """Run time (ms) of a segment whose timetable gives ``scheduled_ms`` (a feed's stop times already
     plan for the traffic of their hour): the trip's factor, lognormal noise, an occasional hold-up and the
     delay episodes in force."""
-    run = scheduled_ms / 1000.0 * trip_factor
-    sigma = cfg.run_time_noise
-    if sigma > 0:
-        run *= rng.lognormvariate(-0.5 * sigma * sigma, sigma)
-    if rng.random() < cfg.incident_rate:
-        run += rng.uniform(20.0, 120.0)
-    for a, b, factor in delays:
-        if a <= t < b:
-            run *= factor
-    return max(0, round(run * 1000))
+    return max(0, round(_perturbed(rng, cfg, scheduled_ms / 1000.0 * trip_factor, delays, t) * 1000))
 
 
 def speed_profile(bus: BusState, length: float, duration_s: float) -> None:
