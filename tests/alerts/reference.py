@@ -168,10 +168,10 @@ def expected_alerts(settings: AlertSettings, events: Iterable[SimEvent], air_clo
     for kind in s.silence_streams:
         frame, key = (f["air"], "sensor_id") if kind == "air" else (f["station"], "station_id")
         if kind == "station":  # stations count their queues; stops that only record visits are not watched
-            counting = frame.filter(pl.col("kind") == "PASSENGER_COUNT")[key].unique()
+            # from each station's first count on (the inner join keeps only the stations that count)
             first = frame.filter(pl.col("kind") == "PASSENGER_COUNT").group_by(key).agg(pl.col("event_time_ms").min())
             frame = frame.join(first.rename({"event_time_ms": "_first"}), on=key).filter(
-                pl.col(key).is_in(counting) & (pl.col("event_time_ms") >= pl.col("_first")))
+                pl.col("event_time_ms") >= pl.col("_first"))
         for subject, rows in _by_subject(frame, key, pl.lit(0.0)).items():
             times = [t for t, _ in rows]
             for a, b in itertools.pairwise(times):

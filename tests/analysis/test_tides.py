@@ -50,7 +50,7 @@ def test_vehicle_locations_view_validates(tmp_path: Path) -> None:
     shutil.copytree(samples_dir(), lake)
     refresh_catalog(lake)
     con = connect(catalog_path(lake))
-    frame = pl.from_arrow(con.execute("SELECT * FROM vehicle_locations").to_arrow_table())
+    frame = pl.from_arrow(con.sql("SELECT * FROM vehicle_locations").to_arrow_table())
     con.close()
     assert frame.height > 100_000
     assert problems("vehicle_locations", frame) == []
