@@ -58,21 +58,23 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _frames(path: Path) -> Iterator[tuple[int, int, bytes | None]]:
-    """(offset, sequence, payload) of each frame; payload None marks a bad frame at that offset."""
-    data = path.read_bytes()
+def _frames(path: Path, start: int = 0) -> Iterator[tuple[int, int, bytes | None]]:
+    """(offset, sequence, payload) of each frame from byte ``start``; payload None marks a bad frame there."""
+    with path.open("rb") as fh:
+        fh.seek(start)
+        data = fh.read()
     at = 0
     while at < len(data):
         if len(data) - at < HEADER.size:
-            yield at, -1, None
+            yield start + at, -1, None
             return
         length, crc, seq = HEADER.unpack_from(data, at)
         end = at + HEADER.size + length
         payload = data[at + HEADER.size:end]
         if end > len(data) or zlib.crc32(data[at + 8:end]) != crc:
-            yield at, -1, None
+            yield start + at, -1, None
             return
-        yield at, seq, payload
+        yield start + at, seq, payload
         at = end
 
 
@@ -87,6 +89,7 @@ class Spool:
         self.next_seq = self.cursor + 1
         self._sizes: dict[Path, int] = {}
         self._last: dict[Path, int] = {}
+        self._read: tuple[Path, int, int] | None = None  # where the last peek stopped: segment, byte, sequence
         self._recover()
         self._file = None if not self._sizes else open(self._segments()[-1], "ab")  # noqa: SIM115
 
@@ -190,16 +193,20 @@ class Spool:
         return path
 
     def peek(self, limit: int = 10_000) -> list[Spooled]:
-        """Step 2: up to ``limit`` records after the cursor, in order."""
+        """Step 2: up to ``limit`` records after the cursor, in order (reading on from where the last
+        peek stopped when the cursor has reached it, so draining reads each segment once)."""
         out: list[Spooled] = []
+        resume = self._read if self._read is not None and self._read[2] <= self.cursor else None
         for path in self._segments():
-            if self._last.get(path, 0) <= self.cursor:
+            if self._last.get(path, 0) <= self.cursor or (resume is not None and path < resume[0]):
                 continue
-            for _, seq, payload in _frames(path):
+            start = resume[1] if resume is not None and path == resume[0] else 0
+            for offset, seq, payload in _frames(path, start):
                 if payload is None:
                     break
                 if seq > self.cursor:
                     out.append(Spooled(seq, payload))
+                    self._read = (path, offset + HEADER.size + len(payload), seq)
                     if len(out) >= limit:
                         return out
         return out

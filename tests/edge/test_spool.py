@@ -23,8 +23,11 @@ def test_records_come_back_in_order_and_forwarded_segments_go(tmp_path: Path) ->
     assert len(list(tmp_path.glob(f"*{SUFFIX}"))) > 3
     got = spool.peek(limit=20)
     assert [r.payload for r in got] == [f"m{i}".encode() for i in range(20)]
+    assert spool.peek(limit=20) == got  # not committed: the same records again
     spool.commit(got[-1].seq)
     assert [r.seq for r in spool.peek(limit=5)] == [21, 22, 23, 24, 25]
+    spool.commit(23)  # part of what was read: the next read starts after the cursor, not after the read
+    assert [r.seq for r in spool.peek(limit=3)] == [24, 25, 26]
     before = len(list(tmp_path.glob(f"*{SUFFIX}")))
     spool.commit(50)
     assert len(list(tmp_path.glob(f"*{SUFFIX}"))) < before and spool.pending == 0 and spool.peek() == []
