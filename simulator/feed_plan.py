@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from smartcity.simulator.buses import BusState
-from smartcity.simulator.gtfs.blocks import vehicle_blocks
-from smartcity.simulator.gtfs.day import DayTrip, trips_on
+from smartcity.simulator.gtfs.blocks import day_plan
+from smartcity.simulator.gtfs.day import DayTrip
 from smartcity.simulator.model import City, Headway
 from smartcity.simulator.timetable import ServiceDay, Trip
 
@@ -22,20 +22,10 @@ class FeedPlan:
         self.city, self.feed = city, city.feed
         self.pattern = {(r.route_id, p): i for r in city.routes for i, p in enumerate(r.patterns)}
         self.vehicle = {r.route_id: r.vehicle_type for r in city.routes}
-        self.unserved = 0
-        self._cache: dict[frozenset[str], tuple[list[DayTrip], list[list[DayTrip]]]] = {}
-
-    def _trips(self, day: date) -> tuple[list[DayTrip], list[list[DayTrip]]]:
-        """The date's trips and blocks (dates running the same services share them)."""
-        key = frozenset(self.feed.calendar.services_on(day))
-        if key not in self._cache:
-            trips = trips_on(self.feed, day)
-            self._cache[key] = trips, vehicle_blocks(trips, self.feed.stops)
-        return self._cache[key]
 
     def first_departure_s(self, day: date) -> int | None:
         """The date's earliest departure (GTFS seconds), None when nothing runs."""
-        trips, _ = self._trips(day)
+        trips, _ = day_plan(self.feed, day)
         return trips[0].start_s if trips else None
 
     def trip(self, t: DayTrip, day: ServiceDay) -> Trip:
@@ -49,9 +39,9 @@ class FeedPlan:
         """The routes' service spans (as one headway row each, for passenger demand) and each bus's block.
 
         Blocks go to the buses of their vehicle type in fleet order; a date needing more vehicles than the
-        fleet has (it cannot, the fleet is sized over every date) would leave blocks unserved, counted.
+        fleet has (it cannot, the fleet is sized over every date) would leave blocks unserved.
         """
-        trips, blocks = self._trips(day.date)
+        trips, blocks = day_plan(self.feed, day.date)
         spans: dict[str, list[int]] = defaultdict(list)
         for t in trips:
             spans[t.route_id].append(t.start_s)
@@ -63,7 +53,6 @@ class FeedPlan:
         for block in blocks:
             pool = free[self.vehicle[block[0].route_id]]
             if not pool:
-                self.unserved += len(block)
                 continue
             plan.append((pool.pop(0), [self.trip(t, day) for t in block]))
         return rows, plan

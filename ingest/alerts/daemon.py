@@ -63,6 +63,7 @@ from smartcity.ingest.kafka.member import (
     InstanceFenced,
     Rejoins,
     check_error,
+    close_fenced,
     fmt_partitions,
     member_config,
     position_of,
@@ -159,8 +160,7 @@ class AlertDaemon:
             finally:
                 gc.set_threshold(*thresholds)
                 gc.unfreeze()
-                if self._txn.open and not self._txn.abort():
-                    self._txn.replace()
+                self._drop_transaction()
         self.stats.seconds = time.monotonic() - began
         log.info("alerts stopped", extra={"consumed": self.stats.consumed, "alerts": self.stats.alerts,
                                           "windows": self.stats.windows})
@@ -181,21 +181,14 @@ class AlertDaemon:
         join the group with a new one, which restores whatever partitions it is given."""
         self._rejoins.allow(why)
         log.warning("%s; joining the group again", why)
-        if self._txn.open:
-            self.stats.aborts += 1
-            self.metrics.aborts.inc()
-            if not self._txn.abort():
-                self._txn.replace()
+        self._drop_transaction()
         self._forget()
         for t, p in self._assigned:
             self.engine.revoke(self.inputs[t], p)
         self._assigned.clear()
         old, self.consumer = self.consumer, None
         if old is not None:
-            try:
-                old.close()  # its rebalance callbacks see a consumer that is no longer ours and do nothing
-            except KafkaException as exc:
-                log.info("closing the fenced consumer: %s", exc.args[0].str())
+            close_fenced(old)  # its rebalance callbacks see a consumer that is no longer ours and do nothing
         self._join()
 
     # -- the loop ---------------------------------------------------------------------------------
@@ -329,11 +322,7 @@ class AlertDaemon:
         Stopped while waiting, it leaves the work since the last commit to the next member.
         """
         log.warning("%s; rewinding to the last commit", why)
-        if self._txn.open:
-            self.stats.aborts += 1
-            self.metrics.aborts.inc()
-            if not (abort and self._txn.abort()):
-                self._txn.replace()
+        self._drop_transaction(abort=abort)
         self._forget()
         delay = 0.5
         while True:
@@ -358,6 +347,16 @@ class AlertDaemon:
             self._beat(f"waiting for Kafka: {why}")
             self._stop.wait(delay)
             delay = min(2 * delay, 5.0)
+
+    def _drop_transaction(self, *, abort: bool = True) -> None:
+        """End the open transaction, if any, without committing it: abort it when ``abort`` and the client
+        can, else replace the producer (its successor resolves the transaction on the broker)."""
+        if not self._txn.open:
+            return
+        self.stats.aborts += 1
+        self.metrics.aborts.inc()
+        if not (abort and self._txn.abort()):
+            self._txn.replace()
 
     def _forget(self) -> None:
         self._pending, self._txn_alerts, self._txn_windows = [], [], 0
@@ -427,5 +426,4 @@ class AlertDaemon:
             self.engine.revoke(self.inputs[tp.topic], tp.partition)
             self._assigned.discard((tp.topic, tp.partition))
         consumer.incremental_unassign(partitions)
-        log.warning("lost %s", fmt_partitions(partitions))
         self._recover(f"lost {fmt_partitions(partitions)}", abort=True)

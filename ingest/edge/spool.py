@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartcity.core.errors import CorruptStateError, TransientError
+from smartcity.storage.commit import fsync_dir
 
 log = logging.getLogger("smartcity.edge")
 
@@ -48,14 +49,6 @@ class SpoolFull(TransientError):
 class Spooled:
     seq: int
     payload: bytes
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _frames(path: Path, start: int = 0) -> Iterator[tuple[int, int, bytes | None]]:
@@ -188,7 +181,7 @@ class Spool:
             self._file.close()
         path = self.dir / f"{self.next_seq:020d}{SUFFIX}"
         self._file = open(path, "ab")  # noqa: SIM115
-        _fsync_dir(self.dir)
+        fsync_dir(self.dir)
         self._sizes[path], self._last[path] = 0, self.next_seq - 1
         return path
 
@@ -223,7 +216,7 @@ class Spool:
             fh.flush()
             os.fsync(fh.fileno())
         tmp.replace(self.dir / CURSOR)
-        _fsync_dir(self.dir)
+        fsync_dir(self.dir)
         self.cursor = seq
         tail = self._tail()
         for path in [p for p in self._segments() if self._last.get(p, 0) <= seq and p != tail]:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from confluent_kafka import KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from smartcity.core.errors import SmartcityError
 from smartcity.ingest.kafka.config import consumer_config
@@ -105,6 +105,14 @@ class Rejoins:
             raise self.error(f"{why} twice within {self.window_s:.0f} s: another member uses the instance id "
                              f"{self.instance_id!r}; give each member its own instance id")
         self._last = now
+
+
+def close_fenced(consumer: Consumer) -> None:
+    """Close a fenced consumer (the member goes on with a new one); its errors are only logged."""
+    try:
+        consumer.close()
+    except KafkaException as exc:
+        log.info("closing the fenced consumer: %s", exc.args[0].str())
 
 
 def produce(producer: Producer, topic: str, value: bytes | None, key: bytes | None = None, *,

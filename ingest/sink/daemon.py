@@ -33,6 +33,7 @@ from smartcity.ingest.kafka.member import (
     InstanceFenced,
     Rejoins,
     check_error,
+    close_fenced,
     fmt_partitions,
     member_config,
     position_of,
@@ -182,16 +183,9 @@ class Sink:
         assert self.writer is not None and self.consumer is not None
         self._rejoins.allow(why)
         log.warning("%s; joining the group again", why)
-        for key in list(self.assigned):
-            self.buffers.drop(key)
-            self.writer.forget(key)
-            self.epochs[key] = self.epochs.get(key, 0) + 1
-        self.assigned.clear()
+        self._forget_partitions(list(self.assigned))
         old, self.consumer = self.consumer, self._new_consumer()
-        try:
-            old.close()  # its rebalance callbacks see a consumer that is no longer ours and do nothing
-        except KafkaException as exc:
-            log.info("closing the fenced consumer: %s", exc.args[0].str())
+        close_fenced(old)  # its rebalance callbacks see a consumer that is no longer ours and do nothing
         self._subscribe()
 
     def _loop(self) -> None:
@@ -402,15 +396,18 @@ class Sink:
         """Partitions taken away without a clean hand-over: drop what was buffered, land nothing more."""
         if consumer is not self.consumer:
             return  # a fenced consumer being closed
+        self._forget_partitions([(tp.topic, tp.partition) for tp in partitions])
+        consumer.incremental_unassign(partitions)
+        log.warning("lost %s", fmt_partitions(partitions))
+
+    def _forget_partitions(self, keys: list[TP]) -> None:
+        """Drop what these partitions hold, buffered or queued: their batches never reach the commit."""
         assert self.writer is not None
-        for tp in partitions:
-            key = (tp.topic, tp.partition)
+        for key in keys:
             self.buffers.drop(key)
             self.writer.forget(key)
             self.assigned.discard(key)
             self.epochs[key] = self.epochs.get(key, 0) + 1
-        consumer.incremental_unassign(partitions)
-        log.warning("lost %s", fmt_partitions(partitions))
 
     def _caught_up(self) -> bool:
         """Every partition of the topics is landed up to the log end seen at start: by this member (its

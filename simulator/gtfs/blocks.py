@@ -15,9 +15,10 @@ import bisect
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import date
 
-from smartcity.simulator.gtfs.day import DayTrip
-from smartcity.simulator.gtfs.feed import FeedStop
+from smartcity.simulator.gtfs.day import DayTrip, trips_on
+from smartcity.simulator.gtfs.feed import Feed, FeedStop
 from smartcity.simulator.model import haversine_m
 
 RADIUS_M = 400.0
@@ -103,3 +104,14 @@ def vehicle_blocks(trips: Sequence[DayTrip], stops: Mapping[str, FeedStop], *, l
 def vehicles_at(blocks: Sequence[Sequence[DayTrip]], at_s: int) -> int:
     """Vehicles running a trip at ``at_s`` (first departure inclusive, last arrival exclusive)."""
     return sum(1 for block in blocks for t in block if t.start_s <= at_s < t.end_s)
+
+
+def day_plan(feed: Feed, day: date) -> tuple[list[DayTrip], list[list[DayTrip]]]:
+    """The date's trips and vehicle blocks. Dates running the same services share them: they are worked
+    out once per set of services and kept on the feed (the import sizes the fleet from them, the
+    simulation runs them)."""
+    key = frozenset(feed.calendar.services_on(day))
+    if key not in feed.days:
+        trips = trips_on(feed, day)
+        feed.days[key] = trips, vehicle_blocks(trips, feed.stops)
+    return feed.days[key]

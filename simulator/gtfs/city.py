@@ -25,8 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from smartcity.simulator.fleet import MODE_VEHICLE_TYPES, PEAK_LOAD_FACTOR, VEHICLE_TYPES, mode_vehicle
-from smartcity.simulator.gtfs.blocks import vehicle_blocks
-from smartcity.simulator.gtfs.day import trips_on
+from smartcity.simulator.gtfs.blocks import day_plan
+from smartcity.simulator.gtfs.day import DayTrip
 from smartcity.simulator.gtfs.feed import Feed, read_feed
 from smartcity.simulator.gtfs.headways import hourly_headways
 from smartcity.simulator.model import Bus, City, Headway, Route, Stop, VehicleType, haversine_m
@@ -93,7 +93,8 @@ def import_gtfs(folder: str | Path, seed: int = 0, name: str | None = None) -> C
     """A :class:`City` from a GTFS feed (see the module docstring); ``FeedError`` when it is unusable."""
     feed = read_feed(folder)
     groups = service_dates(feed)
-    day_trips = {services: trips_on(feed, dates[0]) for services, dates in groups.items()}
+    plans = {services: day_plan(feed, dates[0]) for services, dates in groups.items()}
+    day_trips = {services: trips for services, (trips, _) in plans.items()}
 
     # headways per route and day type, from the busiest date of each type
     busiest: dict[str, frozenset[str]] = {}
@@ -137,7 +138,7 @@ def import_gtfs(folder: str | Path, seed: int = 0, name: str | None = None) -> C
                             round(PEAK_LOAD_FACTOR * vehicle.capacity * 3600 / peak, 1), tuple(patterns[route_id])))
 
     types = {v.name: v for v in (*VEHICLE_TYPES, *MODE_VEHICLE_TYPES)}
-    fleet = _fleet(feed, day_trips, vehicle_of, types)
+    fleet = _fleet([blocks for _, blocks in plans.values()], vehicle_of, types)
     used_types = tuple(types[n] for n in sorted({*vehicle_of.values()}, key=list(types).index))
     draft = City(name=name or feed.name, timezone=feed.timezone, stops=stops, routes=tuple(routes),
                  headways=tuple(headways), vehicle_types=used_types, fleet=fleet, sensors=())
@@ -152,14 +153,15 @@ def import_gtfs(folder: str | Path, seed: int = 0, name: str | None = None) -> C
         sensors=sensors, industrial_source=source, feed=feed)
 
 
-def _fleet(feed: Feed, day_trips: dict[frozenset[str], list], vehicle_of: dict[str, str],  # type: ignore[type-arg]
-           types: dict[str, VehicleType]) -> tuple[Bus, ...]:
-    """Per vehicle type, as many vehicles as the most blocks of that type any date needs."""
+def _fleet(days: list[list[list[DayTrip]]], vehicle_of: dict[str, str], types: dict[str, VehicleType]
+           ) -> tuple[Bus, ...]:
+    """Per vehicle type, as many vehicles as the most blocks of that type any date (``days``: each
+    date's blocks) needs."""
     need: Counter[str] = Counter()
     first_route: dict[str, list[str]] = {}
-    for trips in day_trips.values():
+    for blocks in days:
         by_type: dict[str, list[str]] = defaultdict(list)
-        for block in vehicle_blocks(trips, feed.stops):
+        for block in blocks:
             by_type[vehicle_of[block[0].route_id]].append(block[0].route_id)
         for kind, routes in by_type.items():
             if len(routes) > need[kind]:

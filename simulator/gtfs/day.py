@@ -66,7 +66,7 @@ def trips_on(feed: Feed, day: date) -> list[DayTrip]:
 
 def trips_in_progress(trips: list[DayTrip]) -> tuple[int, int]:
     """The most trips running at once (first departure inclusive, last arrival exclusive), and when."""
-    edges = sorted([(t.start_s, 1) for t in trips] + [(t.end_s, -1) for t in trips], key=lambda e: (e[0], e[1]))
+    edges = sorted([(t.start_s, 1) for t in trips] + [(t.end_s, -1) for t in trips])  # ends before starts
     running = best = 0
     when = 0
     for at, step in edges:

@@ -15,11 +15,15 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smartcity.core.errors import FeedError
 from smartcity.simulator.gtfs.calendar import ServiceCalendar
 from smartcity.simulator.gtfs.tables import FeedFiles, Row
 from smartcity.simulator.model import haversine_m, parse_gtfs_time
+
+if TYPE_CHECKING:
+    from smartcity.simulator.gtfs.day import DayTrip
 
 log = logging.getLogger("smartcity.simulator")
 
@@ -78,6 +82,9 @@ class Feed:
     frequencies: dict[str, list[Frequency]]
     calendar: ServiceCalendar
     skipped: list[str] = field(default_factory=list)  # trips left out, with why
+    days: dict[frozenset[str], tuple[list[DayTrip], list[list[DayTrip]]]] = field(default_factory=dict, repr=False,
+                                                                                   compare=False)
+    """Trips and vehicle blocks by the set of services running (``smartcity.simulator.gtfs.blocks.day_plan``)."""
 
 
 def _time(row: Row, column: str) -> int | None:
