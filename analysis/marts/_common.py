@@ -45,10 +45,11 @@ def on_day(day: date, column: str = "event_time") -> pl.Expr:
     return (pl.col(column) >= start) & (pl.col(column) < start + DAY)
 
 
-def ms_on_day(day: date, column: str) -> pl.Expr:
-    """Rows whose epoch-millisecond ``column`` lies in ``day``."""
+def ms_on_day(day: date, column: str | pl.Expr) -> pl.Expr:
+    """Rows whose epoch-millisecond ``column`` (a name or an expression) lies in ``day``."""
     start = int(day_start(day).timestamp() * 1000)
-    return (pl.col(column) >= start) & (pl.col(column) < start + 86_400_000)
+    expr = pl.col(column) if isinstance(column, str) else column
+    return (expr >= start) & (expr < start + 86_400_000)
 
 
 def ms_to_time(column: str | pl.Expr) -> pl.Expr:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import polars as pl
 
-from smartcity.analysis.marts._common import day_start, ms_to_time
+from smartcity.analysis.marts._common import ms_to_time
 from smartcity.analysis.marts._service import service_events, station_events
 
 SERVICE_DAY_START_H = 3  # a service day runs from 03:00 local time to 03:00 the next day (GTFS practice)
@@ -28,8 +26,3 @@ def visits(events: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
         *keys, pl.col("scheduled_ms").alias("sched_dep"), pl.col("actual_ms").alias("act_dep"), "boarded")
     return arrive.join(depart, on=keys, how="full", coalesce=True, nulls_equal=True)
 
-
-def on_day(day: date, column: pl.Expr) -> pl.Expr:
-    """Rows whose epoch-ms ``column`` falls in the UTC ``day``."""
-    start = int(day_start(day).timestamp() * 1000)
-    return (column >= start) & (column < start + 86_400_000)

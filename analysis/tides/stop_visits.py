@@ -19,8 +19,8 @@ from datetime import date
 
 import polars as pl
 
-from smartcity.analysis.marts._common import UTC_MS, conform, ms_to_time
-from smartcity.analysis.tides.service import on_day, visits
+from smartcity.analysis.marts._common import UTC_MS, conform, ms_on_day, ms_to_time
+from smartcity.analysis.tides.service import visits
 
 SCHEMA: dict[str, pl.DataType] = {
     "date": pl.Date(),  # the lake partition (UTC day), as in every mart; not a TIDES field
@@ -45,7 +45,7 @@ def stop_visits(events: pl.LazyFrame, day: date, *, timezone: str = "UTC") -> pl
     """TIDES stop visits of ``day`` from ``station_events`` rows of the day and the day before."""
     rows = visits(events, timezone=timezone)
     at = pl.coalesce(pl.col("act_arr"), pl.col("act_dep"))
-    out = rows.filter(on_day(day, at)).with_columns(
+    out = rows.filter(ms_on_day(day, at)).with_columns(
         pl.lit(day).alias("date"),
         pl.col("trip_id").alias("trip_id_performed"),
         pl.col("stop_sequence").alias("trip_stop_sequence"),

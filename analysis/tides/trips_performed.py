@@ -17,8 +17,8 @@ from datetime import date
 
 import polars as pl
 
-from smartcity.analysis.marts._common import UTC_MS, conform, ms_to_time
-from smartcity.analysis.tides.service import INSTANCE, on_day, visits
+from smartcity.analysis.marts._common import UTC_MS, conform, ms_on_day, ms_to_time
+from smartcity.analysis.tides.service import INSTANCE, visits
 
 SCHEMA: dict[str, pl.DataType] = {
     "date": pl.Date(),  # the lake partition (UTC day), as in every mart; not a TIDES field
@@ -51,7 +51,7 @@ def trips_performed(events: pl.LazyFrame, day: date, *, timezone: str = "UTC") -
         pl.col("act_arr").last().alias("a1"),
         pl.max_horizontal(pl.col("act_arr").max(), pl.col("act_dep").max()).alias("last_seen"),
     )
-    out = trips.filter(on_day(day, pl.col("last_seen"))).with_columns(
+    out = trips.filter(ms_on_day(day, pl.col("last_seen"))).with_columns(
         pl.lit(day).alias("date"),
         pl.col("trip_id").alias("trip_id_performed"),
         pl.col("trip_id").alias("trip_id_scheduled"),
