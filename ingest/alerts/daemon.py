@@ -62,6 +62,7 @@ from smartcity.ingest.kafka.member import (
     AssignmentClock,
     InstanceFenced,
     Rejoins,
+    backlogged,
     check_error,
     close_fenced,
     fmt_partitions,
@@ -211,6 +212,7 @@ class AlertDaemon:
                 except InstanceFenced as exc:
                     self._rejoin(f"fenced: {exc}")
                     continue
+            self._hold_backlogged(now)
             self._pending += self.engine.advance(now)
             if self._pending or msgs:
                 if self._first_pending is None:
@@ -228,6 +230,14 @@ class AlertDaemon:
                     last_message = now
                 elif now - last_message >= self.until_idle:
                     return
+
+    def _hold_backlogged(self, now: float) -> None:
+        """A partition with messages still waiting is not idle, however long this member has been busy
+        with the others: no window closes, and no event becomes late, before they are read."""
+        assert self.consumer is not None
+        waiting = backlogged(self.consumer, [TopicPartition(t, p) for t, p in self._assigned])
+        for tp in waiting:
+            self.engine.hold(self.inputs[tp.topic], tp.partition, now)
 
     def _process(self, msgs: list[Message], now: float) -> list[Output]:
         by_topic: dict[str, list[Message]] = {}

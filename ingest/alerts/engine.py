@@ -78,7 +78,7 @@ class AlertEngine(StreamPartitions):
 
     def _late(self, kind: str, key: str, t: int) -> None:
         self.stats.late[kind] += 1
-        self.stats.last_late = f"{SUBJECT_TYPES[kind]} {key} at {records.utc(t)} UTC"
+        self.stats.last_late[kind] = f"{SUBJECT_TYPES[kind]} {key} at {records.utc(t)} UTC"
 
     def _bus(self, table: pa.Table, partitions: list[int], now: float) -> list[Output]:
         out: list[Output] = []

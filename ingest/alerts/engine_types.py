@@ -29,7 +29,7 @@ class EngineStats:
     windows: int = 0
     idle_closes: int = 0
     alerts: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, state) -> count
-    last_late: str = ""
+    last_late: dict[str, str] = field(default_factory=dict)  # stream -> its latest late event
 
 
 @dataclass

@@ -42,6 +42,10 @@ class StreamPartitions:
     def assigned(self) -> list[tuple[str, int]]:
         return [(kind, p) for kind, stream in self.streams.items() for p in sorted(stream.parts)]
 
+    def hold(self, kind: str, partition: int, now: float) -> None:
+        """The partition has messages waiting in its log: its stream's clock waits for them."""
+        self.streams[kind].clock.hold(partition, now)
+
     def _part(self, kind: str, partition: int, now: float) -> PartitionState:
         part = self.streams[kind].parts.get(partition)
         return part if part is not None else self.assign(kind, partition, now)

@@ -64,7 +64,7 @@ class EngineReporter:
             if new:
                 metrics.late.labels(kind).inc(new)
                 log.warning("%d late %s events dropped (window closed, beyond the %s grace); latest: %s",
-                            new, kind, f"{self.grace_s:g}s", engine.stats.last_late)
+                            new, kind, f"{self.grace_s:g}s", engine.stats.last_late.get(kind, "?"))
                 self._late_seen[kind] = n
         self._logged_at = now
         for kind, mark in engine.watermarks(now).items():

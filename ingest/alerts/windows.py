@@ -4,9 +4,11 @@ Windows are ``[start, start + size)`` with ``start`` a multiple of ``size`` sinc
 per key (bus, sensor). Time is tracked per input partition: a partition's watermark is the largest
 event time it has carried. A stream's watermark is the smallest watermark of its *active*
 partitions, where a partition is active until it has gone ``idle_timeout`` of wall-clock time
-without advancing; a partition that has carried nothing yet holds the stream back until then. So
-one partition racing ahead (a consumer catching up unevenly) does not make the others' events late,
-and one quiet partition does not stop the clock.
+without advancing; a partition that has carried nothing yet holds the stream back until then. A
+partition with messages still waiting in its log is never idle (:meth:`StreamClock.hold`), however
+long the consumer takes to reach them. So one partition racing ahead (a consumer catching up
+unevenly, or busy with another partition's backlog) does not make the others' events late, and one
+quiet partition does not stop the clock.
 
 A window closes, for good, when the stream watermark reaches ``end + grace``; events for a closed
 window are *late*: counted and dropped, never reopening it. When every partition of the stream is
@@ -65,6 +67,12 @@ class StreamClock:
         if clock is None:
             clock = self.partitions[partition] = PartitionClock(None, now)
         return clock.observe(t_ms, now)
+
+    def hold(self, partition: int, now: float) -> None:
+        """``partition`` has messages waiting in its log: it is not idle, whatever its event time."""
+        clock = self.partitions.get(partition)
+        if clock is not None:
+            clock.advanced_at = now
 
     def _active(self, now: float) -> list[PartitionClock]:
         return [c for c in self.partitions.values() if now - c.advanced_at < self.idle_timeout_s]

@@ -150,6 +150,22 @@ def headers_of(message: Message) -> list[Header]:
     return list(headers.items()) if isinstance(headers, dict) else headers
 
 
+def backlogged(consumer: Consumer, partitions: Sequence[TopicPartition]) -> list[TopicPartition]:
+    """The partitions whose log holds messages this consumer has not handed to the application yet,
+    from its local positions and the high watermarks of its last fetches (no request to the broker).
+    A partition whose position or watermark is not known yet is left out."""
+    if not partitions:
+        return []
+    out = []
+    for tp in consumer.position(list(partitions)):
+        if tp.offset < 0:
+            continue
+        _, high = consumer.get_watermark_offsets(tp, cached=True)
+        if high is not None and high > tp.offset:
+            out.append(tp)
+    return out
+
+
 def fmt_partitions(partitions: Iterable[TopicPartition]) -> str:
     """``topic[0], topic[3]`` for logs."""
     return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"

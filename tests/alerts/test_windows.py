@@ -102,6 +102,22 @@ def test_stream_watermark_is_the_slowest_active_partition() -> None:
     assert clock.idle(now=13.5) and clock.watermark(now=13.5) is None
 
 
+def test_a_partition_with_messages_waiting_is_never_idle() -> None:
+    # the consumer spends 30 s on partition 0's backlog while partition 1's waits in the log
+    clock = StreamClock(idle_timeout_s=2)
+    clock.assign(0, None, now=0)
+    clock.assign(1, None, now=0)
+    clock.observe(1, 1_000, now=0.5)
+    for second in range(1, 31):
+        clock.observe(0, 1_000 + second * 60_000, now=second)
+        clock.hold(1, now=second)
+        assert clock.watermark(now=second) == 1_000  # partition 1's waiting events are not late
+    clock.observe(0, 1_000 + 31 * 60_000, now=32)
+    assert clock.watermark(now=32.5) == 1_000 + 31 * 60_000  # 1 caught up and quiet: it no longer holds time back
+    clock.hold(7, now=40)  # a partition not (or no longer) tracked is ignored
+    assert 7 not in clock.partitions
+
+
 def test_an_empty_partition_stops_blocking_after_the_idle_timeout() -> None:
     clock = StreamClock(idle_timeout_s=2)
     clock.assign(0, None, now=100)

@@ -1,13 +1,18 @@
 """The shared member skeleton's error handling: a fatal consumer error is never just logged, a fenced static
-member may join again once, and a second fencing soon after names the instance id."""
+member may join again once, and a second fencing soon after names the instance id; and which partitions
+still have messages waiting."""
 
 from __future__ import annotations
 
 import pytest
-from confluent_kafka import KafkaError
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from smartcity.core.errors import AlertsError, SinkError
-from smartcity.ingest.kafka.member import InstanceFenced, Rejoins, check_error
+from smartcity.ingest.kafka.admin import create_topics
+from smartcity.ingest.kafka.config import consumer_config
+from smartcity.ingest.kafka.member import InstanceFenced, Rejoins, backlogged, check_error
+from smartcity.ingest.kafka.settings import KafkaSettings
+from tests.ingest.helpers import produce
 
 FENCED_TEXT = ("Fatal error: Broker: Static consumer fenced by other consumer with same group.instance.id: "
                "Fatal consumer error: Broker: Static consumer fenced by other consumer with same group.instance.id")
@@ -41,3 +46,22 @@ def test_a_member_rejoins_once_then_names_the_shared_instance_id() -> None:
     later = Rejoins("ingest-0", AlertsError, window_s=0)
     later.allow("fenced")
     later.allow("fenced")  # long after the first: another broker outage, not a twin
+
+
+def test_backlogged_names_the_partitions_with_messages_not_yet_consumed(kafka_settings: KafkaSettings) -> None:
+    topic = kafka_settings.topic("bus")
+    create_topics(kafka_settings, [topic])
+    produce(kafka_settings, topic, ((b"k", b"v", []) for _ in range(200)))  # one key: one partition
+    consumer = Consumer(consumer_config(kafka_settings, "backlog-probe"))
+    try:
+        tps = [TopicPartition(topic, p, 0) for p in range(kafka_settings.partitions)]
+        consumer.assign(tps)
+        first = consumer.consume(1, timeout=30)
+        assert len(first) == 1
+        loaded = first[0].partition()
+        waiting = backlogged(consumer, tps)
+        assert [(tp.topic, tp.partition) for tp in waiting] == [(topic, loaded)]
+        got = 1 + sum(len(consumer.consume(500, timeout=1)) for _ in range(30))
+        assert got == 200 and backlogged(consumer, tps) == []
+    finally:
+        consumer.close()
