@@ -161,7 +161,7 @@ def backlogged(consumer: Consumer, partitions: Sequence[TopicPartition]) -> list
         if tp.offset < 0:
             continue
         _, high = consumer.get_watermark_offsets(tp, cached=True)
-        if high is not None and high > tp.offset:
+        if high > tp.offset:
             out.append(tp)
     return out
 
