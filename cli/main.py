@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "compact": "smartcity.cli.compact_cmd:compact",
     "config": "smartcity.cli.config_cmds:config",
     "demo": "smartcity.cli.demo_cmd:demo",
+    "edge": "smartcity.cli.edge_cmd:edge",
     "health": "smartcity.cli.health_cmd:health",
     "ingest": "smartcity.cli.ingest_cmd:ingest",
     "kafka": "smartcity.cli.kafka_cmds:kafka",

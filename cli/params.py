@@ -1,4 +1,4 @@
-"""Parameter types shared by the commands: durations and instants."""
+"""Parameter types shared by the commands: durations, instants and link drops."""
 
 from __future__ import annotations
 
@@ -49,6 +49,27 @@ class InstantType(click.ParamType):  # type: ignore[type-arg]  # generic in clic
         return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
+class LinkDropsType(click.ParamType):  # type: ignore[type-arg]  # generic in click's stubs only
+    """``EVERY:FOR``: drop the link after every EVERY messages, for the duration FOR."""
+
+    name = "EVERY:FOR"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from smartcity.ingest.edge.play import LinkDrops
+
+        if isinstance(value, LinkDrops):
+            return value
+        every, sep, span = str(value).partition(":")
+        try:
+            drops = LinkDrops(int(every), parse_duration(span))
+        except ValueError:
+            drops = None
+        if not sep or drops is None or drops.every < 1 or drops.for_s <= 0:
+            self.fail(f"expected EVERY:FOR such as 5000:10s (messages, then a duration), got {value!r}", param, ctx)
+        return drops
+
+
 SECONDS = SecondsType()
 SPAN = SpanType()
 INSTANT = InstantType()
+LINK_DROPS = LinkDropsType()

@@ -12,13 +12,21 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from smartcity.cli.common import err, kafka_flags, kafka_options, lake_option, out, settings_for
-from smartcity.cli.params import INSTANT, SPAN
+from smartcity.cli.params import INSTANT, LINK_DROPS, SPAN
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from smartcity.ingest.edge.devices import SendStats
+    from smartcity.ingest.edge.play import LinkDrops
+    from smartcity.ingest.edge.settings import EdgeSettings
     from smartcity.ingest.producer import Record
     from smartcity.proto.codec import Encoding
     from smartcity.simulator import SimEvent
     from smartcity.simulator.model import City
+
+EDGE_TARGETS = ("zmq", "zenoh", "mqtt")
+
 
 def _domains(value: str) -> tuple[str, ...]:
     items = tuple(d.strip() for d in value.split(",") if d.strip())
@@ -30,8 +38,9 @@ def _domains(value: str) -> tuple[str, ...]:
 
 
 @click.command()
-@click.option("--to", "target", type=click.Choice(["kafka", "lake", "files"]), default="kafka", show_default=True,
-              help="Where the events go.")
+@click.option("--to", "target", type=click.Choice(["kafka", "lake", "files", "zmq", "zenoh", "mqtt"]), default="kafka",
+              show_default=True, help="Where the events go; zmq, zenoh and mqtt play the devices towards "
+                                      "`smartcity edge` ([edge] endpoints), numbering each device's messages.")
 @click.option("--domains", default="bus,air,station", show_default=True, help="Comma-separated: bus,air,station.")
 @click.option("--start", type=INSTANT, help="Event time of the first event (ISO-8601, UTC unless zoned) "
                                              "[default: today 06:00 UTC].")
@@ -61,6 +70,8 @@ def _domains(value: str) -> tuple[str, ...]:
               show_default=True, help="Folder for --to files.")
 @click.option("--files-format", type=click.Choice(["ndjson", "protobuf"]), default="ndjson", show_default=True,
               help="NDJSON or length-delimited Protobuf for --to files.")
+@click.option("--drop-link", type=LINK_DROPS, metavar="EVERY:FOR",
+              help="zmq/zenoh/mqtt: drop the link after every EVERY messages for FOR, e.g. 5000:10s.")
 @kafka_options
 @lake_option
 @click.pass_context
@@ -69,7 +80,8 @@ def simulate(ctx: click.Context, target: str, domains: str, start: datetime | No
              city_dir: Path | None, on_schedule: bool, encoding: str | None, bus_interval: float | None,
              air_interval: float | None,
              malformed: float, duplicates: float, late: float, late_by: timedelta, output: Path, files_format: str,
-             bootstrap_servers: str | None, kafka_properties: tuple[str, ...], lake: Path | None) -> None:
+             drop_link: LinkDrops | None, bootstrap_servers: str | None, kafka_properties: tuple[str, ...],
+             lake: Path | None) -> None:
     """Simulate the city's buses, air sensors and stations: rush hours, bunching, crowding,
     hotspots and trends, deterministic per seed.
 
@@ -78,6 +90,7 @@ def simulate(ctx: click.Context, target: str, domains: str, start: datetime | No
       smartcity simulate --to kafka --duration 2h --seed 7
       smartcity simulate --to lake --lake ./lake --start 2026-03-10 --duration 1d
       smartcity simulate --to files --domains bus --duration 15m --malformed 0.01 --duplicates 0.01
+      smartcity simulate --to mqtt --duration 30m --drop-link 5000:10s     # devices of `smartcity edge --mqtt`
     """
     from smartcity.simulator import SimConfig
     from smartcity.simulator import simulate as run_simulation
@@ -94,6 +107,10 @@ def simulate(ctx: click.Context, target: str, domains: str, start: datetime | No
     config = SimConfig(bus_interval_s=bus_interval or defaults.bus_interval_s,
                        air_interval_s=air_interval or defaults.air_interval_s, on_schedule=on_schedule)
     events = run_simulation(city, start, duration, seed, wanted, config)
+    if target in EDGE_TARGETS:
+        from smartcity.ingest.edge.play import numbered
+
+        events = numbered(events)
     if max_messages is not None and target == "lake":
         import itertools
 
@@ -125,6 +142,10 @@ def simulate(ctx: click.Context, target: str, domains: str, start: datetime | No
             from smartcity.simulator import inject_faults, to_records
 
             topics = {d: settings.kafka.topic(d) for d in ("bus", "air", "station")}
+            if target in EDGE_TARGETS:
+                from smartcity.ingest.edge.play import address_topics
+
+                topics = address_topics(settings.edge.prefix)
             wire: Encoding = settings.kafka.encoding
             if target == "files":
                 wire = "json" if files_format == "ndjson" else "protobuf"
@@ -133,7 +154,11 @@ def simulate(ctx: click.Context, target: str, domains: str, start: datetime | No
                 faults = inject_faults(records, seed=seed, malformed=malformed, duplicates=duplicates, late=late,
                                        late_by=late_by)
                 records = faults
-            if target == "kafka":
+            if target in EDGE_TARGETS:
+                summary = _to_edge(target, settings.edge, records, speed=speed, rate=rate,
+                                   max_messages=max_messages, drops=drop_link,
+                                   advance=lambda st, t: advance(t, f"{st.sent:,} sent, {st.acked:,} acked"))
+            elif target == "kafka":
                 from smartcity.ingest.producer import produce_records
 
                 stats_k = produce_records(
@@ -163,8 +188,30 @@ def simulate(ctx: click.Context, target: str, domains: str, start: datetime | No
     for k, v in summary.items():
         table.add_row(k, v)
     out.print(table)
-    if target == "kafka" and summary.get("failed") not in ("0", None):
+    if (target == "kafka" and summary.get("failed") not in ("0", None)) or summary.get("unacknowledged", "0") != "0":
         raise SystemExit(1)
+
+
+def _to_edge(target: str, edge: EdgeSettings, records: Iterable[Record], *, speed: float | None,
+             rate: float | None, max_messages: int | None, drops: LinkDrops | None,
+             advance: Callable[[SendStats, int], None]) -> dict[str, str]:
+    """Play the devices over ``target`` towards the edge gateway; the summary rows."""
+    from smartcity.ingest.edge.devices import ReliableSender, link_for
+    from smartcity.ingest.edge.play import play
+    from smartcity.ingest.producer import Pacer
+
+    link = link_for(target, zmq_pull=edge.zmq_pull, zmq_acks=edge.zmq_acks, zenoh_connect=edge.zenoh_listen,
+                    mqtt_host=edge.mqtt_host, mqtt_port=edge.mqtt_port, prefix=edge.prefix)
+    pacer = Pacer(speed, rate) if (speed or rate) else None
+    stats, left = play(records, ReliableSender(link, prefix=edge.prefix), drops=drops, pacer=pacer,
+                       max_messages=max_messages, on_progress=advance)
+    if left:
+        err.print(f"[red]{left:,} messages were not acknowledged by the gateway (is `smartcity edge --{target}` "
+                  "running?)[/red]")
+    return {"sent": f"{stats.sent:,}", "sent again": f"{stats.resent:,}", "acknowledged": f"{stats.acked:,}",
+            "unnumbered (malformed)": f"{stats.unnumbered:,}", "link drops": f"{stats.link_drops:,}",
+            "unacknowledged": f"{left:,}", "seconds": f"{stats.seconds:.1f}",
+            "msgs/s": f"{stats.sent / stats.seconds:,.0f}" if stats.seconds else "0"}
 
 
 def _city(city_dir: Path | None, scale: float | None, seed: int) -> City:

@@ -115,6 +115,10 @@ class QueryError(TerminalError):
 
 # -- transient by default ---------------------------------------------------------------------------
 
+class EdgeError(TerminalError):
+    """The edge gateway cannot go on (a transport endpoint that cannot be bound, a damaged spool)."""
+
+
 class KafkaUnavailableError(TransientError):
     """The Kafka cluster did not answer in time (down, unreachable, a coordinator moving)."""
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from smartcity.core.errors import ConfigError
 from smartcity.ingest.alerts.settings import AlertSettings
+from smartcity.ingest.edge.settings import EdgeSettings
 from smartcity.ingest.health import HealthSettings
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.ingest.sink.settings import IngestSettings
@@ -44,6 +45,7 @@ class Settings(BaseModel):
     lake: LakeSettings = LakeSettings()
     ingest: IngestSettings = IngestSettings()
     alerts: AlertSettings = AlertSettings()
+    edge: EdgeSettings = EdgeSettings()
     health: HealthSettings = HealthSettings()
 
 

@@ -89,10 +89,13 @@ def events_to_lake(events: Iterable[SimEvent], lake: LakeSettings, start_ms: int
 
 def frame_to_lake(frame: pl.DataFrame, dataset: Dataset, lake: LakeSettings, start_ms: int,
                   ingested_at_ms: int) -> LakeWriteStats:
-    """Land a whole frame of message columns (e.g. ``air_history``) as one batch per hour."""
+    """Land a whole frame of message columns (e.g. ``air_history``) as one batch per hour; a message
+    column the frame lacks (an optional field such as ``device_seq``) lands as nulls."""
     stats = LakeWriteStats()
     committer = Committer(lake.root, get_format(lake.format, lake.compression))
-    table = frame.select(dataset.message_schema.names).to_arrow().cast(dataset.message_schema)
+    schema = dataset.message_schema
+    missing = [pl.lit(None).alias(name) for name in schema.names if name not in frame.columns]
+    table = frame.with_columns(missing).select(schema.names).to_arrow().cast(schema)
     base = offset_base(start_ms)
     offsets = np.arange(base, base + table.num_rows, dtype=np.int64)
     rows = lake_rows(dataset, table, sim_topic(dataset), 0, offsets, ingested_at_ms)

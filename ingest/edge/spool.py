@@ -14,8 +14,9 @@ Protocol (numbered, like the lake's commit):
    so never acknowledged) is cut off and logged; a bad frame anywhere else is damage, reported as a
    one-line ``CorruptStateError`` naming the file and offset.
 
-Bounded: when the segments hold ``max_bytes``, ``append`` raises ``SpoolFull`` and the gateway
-applies back-pressure to the devices (it never drops a message silently).
+Bounded: when the segments hold ``max_bytes``, or the disk refuses to grow them (the partial write is
+cut off again), ``append`` raises ``SpoolFull`` and the gateway applies back-pressure to the devices
+(it never drops a message silently).
 
 Frame: ``length u32 | crc32 u32 | sequence u64 | payload`` (little endian); the crc covers sequence
 and payload.
@@ -168,9 +169,17 @@ class Spool:
         if self._file is None or tail is None or self._sizes[tail] >= self.segment_bytes:
             tail = self._rotate()
         assert self._file is not None
-        self._file.write(b"".join(frames))
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        try:
+            self._file.write(b"".join(frames))
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as exc:  # a full disk, a file-size limit: leave no partial record behind
+            self._file.close()
+            self._file = None
+            with tail.open("r+b") as fh:
+                fh.truncate(self._sizes[tail])
+            self._file = open(tail, "ab")  # noqa: SIM115
+            raise SpoolFull(f"the spool {self.dir} cannot grow: {exc.strerror or exc}") from None
         self.next_seq += len(frames)
         self._sizes[tail] += size
         self._last[tail] = self.next_seq - 1
@@ -203,6 +212,17 @@ class Spool:
                     if len(out) >= limit:
                         return out
         return out
+
+    def records(self) -> Iterator[Spooled]:
+        """Every record after the cursor, in order (without moving where ``peek`` reads on from)."""
+        for path in self._segments():
+            if self._last.get(path, 0) <= self.cursor:
+                continue
+            for _, seq, payload in _frames(path):
+                if payload is None:
+                    break
+                if seq > self.cursor:
+                    yield Spooled(seq, payload)
 
     def commit(self, seq: int) -> None:
         """Step 3: every record up to ``seq`` is in Kafka."""

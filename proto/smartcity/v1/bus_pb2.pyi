@@ -36,7 +36,7 @@ NO_DATA_AVAILABLE: OccupancyStatus
 NOT_BOARDABLE: OccupancyStatus
 
 class BusTelemetry(_message.Message):
-    __slots__ = ("bus_id", "route_id", "trip_id", "event_time_ms", "latitude", "longitude", "speed_mps", "bearing_deg", "passengers", "capacity", "seated_capacity", "next_stop_id", "stop_sequence", "current_status", "occupancy_status", "occupancy_percentage", "delay_s", "odometer_m", "bus_id_source")
+    __slots__ = ("bus_id", "route_id", "trip_id", "event_time_ms", "latitude", "longitude", "speed_mps", "bearing_deg", "passengers", "capacity", "seated_capacity", "next_stop_id", "stop_sequence", "current_status", "occupancy_status", "occupancy_percentage", "delay_s", "odometer_m", "bus_id_source", "device_seq")
     BUS_ID_FIELD_NUMBER: _ClassVar[int]
     ROUTE_ID_FIELD_NUMBER: _ClassVar[int]
     TRIP_ID_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +56,7 @@ class BusTelemetry(_message.Message):
     DELAY_S_FIELD_NUMBER: _ClassVar[int]
     ODOMETER_M_FIELD_NUMBER: _ClassVar[int]
     BUS_ID_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_SEQ_FIELD_NUMBER: _ClassVar[int]
     bus_id: str
     route_id: str
     trip_id: str
@@ -75,4 +76,5 @@ class BusTelemetry(_message.Message):
     delay_s: int
     odometer_m: float
     bus_id_source: str
-    def __init__(self, bus_id: _Optional[str] = ..., route_id: _Optional[str] = ..., trip_id: _Optional[str] = ..., event_time_ms: _Optional[int] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., speed_mps: _Optional[float] = ..., bearing_deg: _Optional[float] = ..., passengers: _Optional[int] = ..., capacity: _Optional[int] = ..., seated_capacity: _Optional[int] = ..., next_stop_id: _Optional[str] = ..., stop_sequence: _Optional[int] = ..., current_status: _Optional[_Union[VehicleStopStatus, str]] = ..., occupancy_status: _Optional[_Union[OccupancyStatus, str]] = ..., occupancy_percentage: _Optional[int] = ..., delay_s: _Optional[int] = ..., odometer_m: _Optional[float] = ..., bus_id_source: _Optional[str] = ...) -> None: ...
+    device_seq: int
+    def __init__(self, bus_id: _Optional[str] = ..., route_id: _Optional[str] = ..., trip_id: _Optional[str] = ..., event_time_ms: _Optional[int] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., speed_mps: _Optional[float] = ..., bearing_deg: _Optional[float] = ..., passengers: _Optional[int] = ..., capacity: _Optional[int] = ..., seated_capacity: _Optional[int] = ..., next_stop_id: _Optional[str] = ..., stop_sequence: _Optional[int] = ..., current_status: _Optional[_Union[VehicleStopStatus, str]] = ..., occupancy_status: _Optional[_Union[OccupancyStatus, str]] = ..., occupancy_percentage: _Optional[int] = ..., delay_s: _Optional[int] = ..., odometer_m: _Optional[float] = ..., bus_id_source: _Optional[str] = ..., device_seq: _Optional[int] = ...) -> None: ...

@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*smartcity/proto/smartcity/v1/station.proto\x12\x0csmartcity.v1\"\xb4\x02\n\x0cStationEvent\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x15\n\revent_time_ms\x18\x02 \x01(\x03\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.smartcity.v1.StationEventKind\x12\x0e\n\x06\x62us_id\x18\x04 \x01(\t\x12\x10\n\x08route_id\x18\x05 \x01(\t\x12\x0f\n\x07trip_id\x18\x06 \x01(\t\x12\x19\n\x11scheduled_time_ms\x18\x07 \x01(\x03\x12\x16\n\x0e\x61\x63tual_time_ms\x18\x08 \x01(\x03\x12\x1a\n\x12waiting_passengers\x18\t \x01(\x05\x12\x0f\n\x07\x62oarded\x18\n \x01(\x05\x12\x10\n\x08\x61lighted\x18\x0b \x01(\x05\x12\x0f\n\x07\x64well_s\x18\x0c \x01(\x02\x12\x15\n\rstop_sequence\x18\r \x01(\x05*g\n\x10StationEventKind\x12\"\n\x1eSTATION_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x0b\n\x07\x41RRIVAL\x10\x01\x12\r\n\tDEPARTURE\x10\x02\x12\x13\n\x0fPASSENGER_COUNT\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*smartcity/proto/smartcity/v1/station.proto\x12\x0csmartcity.v1\"\xdc\x02\n\x0cStationEvent\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x15\n\revent_time_ms\x18\x02 \x01(\x03\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.smartcity.v1.StationEventKind\x12\x0e\n\x06\x62us_id\x18\x04 \x01(\t\x12\x10\n\x08route_id\x18\x05 \x01(\t\x12\x0f\n\x07trip_id\x18\x06 \x01(\t\x12\x19\n\x11scheduled_time_ms\x18\x07 \x01(\x03\x12\x16\n\x0e\x61\x63tual_time_ms\x18\x08 \x01(\x03\x12\x1a\n\x12waiting_passengers\x18\t \x01(\x05\x12\x0f\n\x07\x62oarded\x18\n \x01(\x05\x12\x10\n\x08\x61lighted\x18\x0b \x01(\x05\x12\x0f\n\x07\x64well_s\x18\x0c \x01(\x02\x12\x15\n\rstop_sequence\x18\r \x01(\x05\x12\x17\n\ndevice_seq\x18\x0e \x01(\x03H\x00\x88\x01\x01\x42\r\n\x0b_device_seq*g\n\x10StationEventKind\x12\"\n\x1eSTATION_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x0b\n\x07\x41RRIVAL\x10\x01\x12\r\n\tDEPARTURE\x10\x02\x12\x13\n\x0fPASSENGER_COUNT\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'smartcity.proto.smartcity.v1.station_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STATIONEVENTKIND']._serialized_start=371
-  _globals['_STATIONEVENTKIND']._serialized_end=474
+  _globals['_STATIONEVENTKIND']._serialized_start=411
+  _globals['_STATIONEVENTKIND']._serialized_end=514
   _globals['_STATIONEVENT']._serialized_start=61
-  _globals['_STATIONEVENT']._serialized_end=369
+  _globals['_STATIONEVENT']._serialized_end=409
 # @@protoc_insertion_point(module_scope)

@@ -17,7 +17,7 @@ DEPARTURE: StationEventKind
 PASSENGER_COUNT: StationEventKind
 
 class StationEvent(_message.Message):
-    __slots__ = ("station_id", "event_time_ms", "kind", "bus_id", "route_id", "trip_id", "scheduled_time_ms", "actual_time_ms", "waiting_passengers", "boarded", "alighted", "dwell_s", "stop_sequence")
+    __slots__ = ("station_id", "event_time_ms", "kind", "bus_id", "route_id", "trip_id", "scheduled_time_ms", "actual_time_ms", "waiting_passengers", "boarded", "alighted", "dwell_s", "stop_sequence", "device_seq")
     STATION_ID_FIELD_NUMBER: _ClassVar[int]
     EVENT_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,7 @@ class StationEvent(_message.Message):
     ALIGHTED_FIELD_NUMBER: _ClassVar[int]
     DWELL_S_FIELD_NUMBER: _ClassVar[int]
     STOP_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_SEQ_FIELD_NUMBER: _ClassVar[int]
     station_id: str
     event_time_ms: int
     kind: StationEventKind
@@ -44,4 +45,5 @@ class StationEvent(_message.Message):
     alighted: int
     dwell_s: float
     stop_sequence: int
-    def __init__(self, station_id: _Optional[str] = ..., event_time_ms: _Optional[int] = ..., kind: _Optional[_Union[StationEventKind, str]] = ..., bus_id: _Optional[str] = ..., route_id: _Optional[str] = ..., trip_id: _Optional[str] = ..., scheduled_time_ms: _Optional[int] = ..., actual_time_ms: _Optional[int] = ..., waiting_passengers: _Optional[int] = ..., boarded: _Optional[int] = ..., alighted: _Optional[int] = ..., dwell_s: _Optional[float] = ..., stop_sequence: _Optional[int] = ...) -> None: ...
+    device_seq: int
+    def __init__(self, station_id: _Optional[str] = ..., event_time_ms: _Optional[int] = ..., kind: _Optional[_Union[StationEventKind, str]] = ..., bus_id: _Optional[str] = ..., route_id: _Optional[str] = ..., trip_id: _Optional[str] = ..., scheduled_time_ms: _Optional[int] = ..., actual_time_ms: _Optional[int] = ..., waiting_passengers: _Optional[int] = ..., boarded: _Optional[int] = ..., alighted: _Optional[int] = ..., dwell_s: _Optional[float] = ..., stop_sequence: _Optional[int] = ..., device_seq: _Optional[int] = ...) -> None: ...
