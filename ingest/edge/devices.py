@@ -214,8 +214,9 @@ class ReliableSender:
         now = time.monotonic()
         if not self.unacked:
             self._last_ack = now
+        if (address, seq) not in self.unacked:  # a message sent twice is acknowledged once
+            self.by_address.setdefault(address, []).append(seq)
         self.unacked[(address, seq)] = (value, content_type, now)
-        self.by_address.setdefault(address, []).append(seq)
         if self.stats.sent % 256 == 0:
             self.service(0)
 

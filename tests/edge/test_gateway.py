@@ -1,0 +1,139 @@
+"""The edge gateway against real transports (ZeroMQ sockets, a Zenoh peer session, a Mosquitto
+broker) and a real Kafka broker: every device message lands in the lake exactly once, through
+resends, injected duplicates and link drops; bad messages are dead-lettered with the transport named;
+and with Kafka stopped for part of the run and the gateway killed with kill -9 while spooling,
+nothing is lost and nothing duplicated."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from smartcity.ingest.edge.devices import link_for
+from smartcity.ingest.kafka.settings import KafkaSettings
+from smartcity.proto import BusTelemetry
+from smartcity.proto.codec import BUS
+from tests.edge.transports import (
+    cli,
+    devices_command,
+    edge_env,
+    expected_messages,
+    landed_messages,
+    mosquitto,  # noqa: F401  # the fixture
+    start_gateway,
+)
+from tests.ingest.helpers import consume_all
+from tests.test_devbroker_restart import _cli, _own_cache, _start
+
+TRANSPORTS = ["zmq", "zenoh", "mqtt"]
+
+
+def wait_for(path: Path, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"the gateway did not come up: {log.read_text()[-3000:]}"
+        time.sleep(0.05)
+
+
+def send_bad_messages(transport: str, env: dict[str, str], prefix: str = "smartcity") -> int:
+    """Three messages the gateway must dead-letter, sent straight over the transport."""
+    link = link_for(transport, zmq_pull=env["SMARTCITY_EDGE_ZMQ_PULL"], zmq_acks=env["SMARTCITY_EDGE_ZMQ_ACKS"],
+                    zenoh_connect=[env["SMARTCITY_EDGE_ZENOH_LISTEN"]], mqtt_host="127.0.0.1",
+                    mqtt_port=int(env.get("SMARTCITY_EDGE_MQTT_PORT", "1883")), prefix=prefix)
+    link.connect()
+    time.sleep(1.0)  # a Zenoh peer learns the gateway's subscription just after connecting
+    ct = "application/x-protobuf"
+    link.send(f"{prefix}/bus/B900", b"\xff\xfe garbage", ct)
+    link.send(f"{prefix}/bus/B901", BUS.encode(BusTelemetry(bus_id="B902", event_time_ms=1, device_seq=1)), ct)
+    link.send(f"{prefix}/tram/T1", BUS.encode(BusTelemetry(bus_id="T1", event_time_ms=1)), ct)
+    time.sleep(1.0)
+    link.close()
+    return 3
+
+
+def ingest(env: dict[str, str], lake: Path, group: str) -> None:
+    done = subprocess.run(cli("ingest", "--until-caught-up", "--lake", str(lake), "--group", group,
+                              "--topics", "bus,air"), env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_every_device_message_lands_once_and_bad_ones_are_dead_lettered(
+        transport: str, kafka_bootstrap: str, mosquitto: int, unique: str, tmp_path: Path) -> None:  # noqa: F811
+    prefix = f"e{unique}"
+    env = edge_env(kafka_bootstrap, prefix, mosquitto)
+    log = tmp_path / "gateway.log"
+    gateway = start_gateway(env, transport, tmp_path / "spool", "--until-idle", "6s", log=log)
+    try:
+        wait_for(Path(env["SMARTCITY_HEALTH_HEARTBEAT"]), gateway, log)
+        bad = send_bad_messages(transport, env)
+        devices = subprocess.run(devices_command(transport, "--duplicates", "0.03", "--drop-link", "1000:1s"),
+                                 env=env, capture_output=True, text=True, timeout=300)
+        assert devices.returncode == 0, devices.stdout[-2000:] + devices.stderr[-2000:]
+        assert gateway.wait(120) == 0, log.read_text()[-3000:]
+    finally:
+        gateway.kill()
+    assert "0 still spooled" in log.read_text()
+    ingest(env, tmp_path / "lake", f"g{unique}")
+    landed = landed_messages(tmp_path / "lake")
+    assert len(landed) == len(set(landed))  # the injected duplicates and the resends were dropped
+    assert set(landed) == expected_messages()  # and nothing is missing
+
+    settings = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_prefix=prefix)
+    dead = consume_all(settings, settings.topic("deadletter"), f"d{unique}", expected=bad)
+    assert len(dead) == bad
+    headers = [dict(m.headers()) for m in dead]
+    assert all(h["smartcity-transport"] == transport.encode() and h["smartcity-error-stage"] == b"edge"
+               for h in headers)
+    reasons = sorted(h["smartcity-error"].decode() for h in headers)
+    assert any("invalid Protobuf" in r for r in reasons)
+    assert any("'B902' is not the address's device 'B901'" in r for r in reasons)
+    assert any("no known domain" in r for r in reasons)
+    assert {m.key() for m in dead} == {b"B900", b"B901", b"T1"}
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_kafka_away_and_the_gateway_killed_while_spooling_lose_and_duplicate_nothing(
+        transport: str, mosquitto: int, unique: str, tmp_path: Path) -> None:  # noqa: F811
+    own = _own_cache(tmp_path)
+    data = tmp_path / "kafka"
+    bootstrap, _ = _start(own, data)
+    env = {**edge_env(bootstrap, f"k{unique}", mosquitto), "SMARTCITY_CACHE": own["SMARTCITY_CACHE"]}
+    spool, log = tmp_path / "spool", tmp_path / "gateway.log"
+    heartbeat = Path(env["SMARTCITY_HEALTH_HEARTBEAT"])
+    gateway = start_gateway(env, transport, spool, log=log)
+    devices = None
+    try:
+        wait_for(heartbeat, gateway, log)
+        devices = subprocess.Popen(devices_command(transport, "--rate", "300", minutes=5), env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(2)
+        assert _cli(own, "kafka", "stop", "--keep-data").returncode == 0
+        time.sleep(4)  # the devices keep sending; the gateway spools
+        pending = sum(f.stat().st_size for f in (spool / transport).glob("*.spool"))
+        assert pending > 0
+        gateway.kill()  # kill -9 while spooling, with Kafka away
+        gateway.wait(10)
+        heartbeat.unlink(missing_ok=True)
+        gateway = start_gateway(env, transport, spool, "--until-idle", "6s", log=log)
+        wait_for(heartbeat, gateway, log)
+        time.sleep(3)
+        _start(own, data)  # Kafka is back, on its data
+        out, err = devices.communicate(timeout=300)
+        assert devices.returncode == 0, out.decode()[-2000:] + err.decode()[-2000:]
+        assert gateway.wait(180) == 0, log.read_text()[-3000:]
+        text = log.read_text()
+        assert "waiting for Kafka" in text and "still to be forwarded" in text  # it spooled, and resumed after -9
+        ingest(env, tmp_path / "lake", f"g{unique}")
+        landed = landed_messages(tmp_path / "lake")
+        assert len(landed) == len(set(landed))
+        assert set(landed) == expected_messages(minutes=5)
+    finally:
+        gateway.kill()
+        if devices is not None:
+            devices.kill()
+        _cli(own, "kafka", "stop")
