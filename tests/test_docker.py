@@ -40,11 +40,16 @@ def test_compose_runs_the_services_the_design_names() -> None:
     assert services["kafka"]["image"].startswith("apache/kafka:4.")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     wanted = {"topics-init": "topics", "ingest": "ingest", "alerts": "alerts", "simulator": "simulate",
-              "flows": "serve"}
+              "flows": "serve", "edge": "edge"}
     for service, subcommand in wanted.items():
         assert services[service]["command"][0] == subcommand
     assert "prefect-server" in services and "lake" in spec["volumes"]
     assert services["ingest"]["stop_grace_period"] == "60s"
+    # the edge gateway spools on a volume of its own and reaches Mosquitto by name
+    assert services["edge"]["environment"]["SMARTCITY_EDGE_MQTT_HOST"] == "mosquitto"
+    assert "edge-spool:/spool" in services["edge"]["volumes"] and "mosquitto" in services["edge"]["depends_on"]
+    conf = (REPO / "deploy" / "mosquitto" / "mosquitto.conf").read_text()
+    assert "persistence true" in conf and "max_queued_messages 0" in conf
 
 
 def test_compose_publishes_on_loopback_and_binds_metrics_in_the_network() -> None:
@@ -52,11 +57,12 @@ def test_compose_publishes_on_loopback_and_binds_metrics_in_the_network() -> Non
     on every interface inside their containers only because compose says so."""
     spec = yaml.safe_load(COMPOSE.read_text())
     published = {name: svc["ports"] for name, svc in spec["services"].items() if svc.get("ports")}
-    assert set(published) == {"kafka", "ingest", "alerts", "prefect-server"}
+    assert set(published) == {"kafka", "ingest", "alerts", "prefect-server", "mosquitto", "edge"}
     for ports in published.values():
         assert all(str(port).startswith("127.0.0.1:") for port in ports), ports
     assert spec["services"]["ingest"]["environment"]["SMARTCITY_INGEST_METRICS_HOST"] == "0.0.0.0"
     assert spec["services"]["alerts"]["environment"]["SMARTCITY_ALERTS_METRICS_HOST"] == "0.0.0.0"
+    assert spec["services"]["edge"]["environment"]["SMARTCITY_EDGE_METRICS_HOST"] == "0.0.0.0"
     assert spec["services"]["ingest"]["environment"]["SMARTCITY_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:19092"
     assert "SMARTCITY_SQL_SAFE=true" in (REPO / "Dockerfile").read_text()
 

@@ -3,10 +3,12 @@ sender that keeps what is unacknowledged and sends it again (what a real device'
 
 A link speaks one transport (:class:`ZmqLink`, :class:`ZenohLink`, :class:`MqttLink`). The
 :class:`ReliableSender` on top numbers nothing itself (the messages carry their ``device_seq``); it
-remembers each numbered message until the gateway acknowledges its device's number (for MQTT, the
-broker's PUBACK), sends everything unacknowledged again, in order, when acknowledgements stall for
-``resend_after_s`` or after the link was dropped, and stops taking new messages while
-``max_unacked`` are outstanding (back-pressure from a full spool reaches the device this way too).
+remembers each numbered message until the gateway acknowledges that very number (for MQTT, the
+broker's PUBACK), sends a message again when it stayed unacknowledged for ``resend_after_s`` (and
+everything unacknowledged, in order, after the link was dropped), and stops taking new messages
+while ``max_unacked`` are outstanding (back-pressure from a full spool reaches the device this way
+too). Acknowledgements name each number: one for a later message says nothing about an earlier one,
+which may have been lost with a gateway that died.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from smartcity.ingest.edge.checks import Incoming, check
+from smartcity.ingest.edge.lane import ack_numbers
 
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
@@ -42,7 +45,7 @@ class Link(ABC):
 
     @abstractmethod
     def acks(self) -> list[tuple[str, int]]:
-        """Acknowledgements received since the last call: (address, highest device_seq)."""
+        """Acknowledgements received since the last call: (address, device_seq), one per message."""
 
 
 class ZmqLink(Link):
@@ -79,10 +82,10 @@ class ZmqLink(Link):
         out: list[tuple[str, int]] = []
         while True:
             try:
-                address, seq = self.sub.recv_multipart(zmq.NOBLOCK)
+                address, seqs = self.sub.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return out
-            out.append((address.decode(), int(seq)))
+            out += [(address.decode(), seq) for seq in ack_numbers(seqs)]
 
 
 class ZenohLink(Link):
@@ -116,7 +119,8 @@ class ZenohLink(Link):
         out: list[tuple[str, int]] = []
         head = f"{self.prefix}/ack/"
         while (sample := self.subscriber.try_recv()) is not None:
-            out.append((f"{self.prefix}/{str(sample.key_expr)[len(head):]}", int(sample.payload.to_bytes())))
+            address = f"{self.prefix}/{str(sample.key_expr)[len(head):]}"
+            out += [(address, seq) for seq in ack_numbers(sample.payload.to_bytes())]
         return out
 
 
@@ -188,9 +192,7 @@ class ReliableSender:
         self.link, self.prefix = link, prefix
         self.resend_after_s, self.max_unacked = resend_after_s, max_unacked
         self.unacked: OrderedDict[tuple[str, int], tuple[bytes, str, float]] = OrderedDict()
-        self.by_address: dict[str, list[int]] = {}
         self.stats = SendStats()
-        self._last_ack = time.monotonic()
         self._down_until: float | None = None
 
     def start(self) -> None:
@@ -212,11 +214,8 @@ class ReliableSender:
             return
         assert seq is not None
         now = time.monotonic()
-        if not self.unacked:
-            self._last_ack = now
-        if (address, seq) not in self.unacked:  # a message sent twice is acknowledged once
-            self.by_address.setdefault(address, []).append(seq)
         self.unacked[(address, seq)] = (value, content_type, now)
+        self.unacked.move_to_end((address, seq))
         if self.stats.sent % 256 == 0:
             self.service(0)
 
@@ -238,39 +237,37 @@ class ReliableSender:
                 return
             self._down_until = None
             self.link.connect()
-            self._resend(now)
+            self._resend(now, everything=True)
             return
         for address, seq in self.link.acks():
             self._acked(address, seq, now)
-        if self.unacked and now - self._last_ack >= self.resend_after_s:
-            self._resend(now)
+        if self.unacked:
+            self._resend(now, everything=False)
 
     def _acked(self, address: str, seq: int, now: float) -> None:
-        seqs = self.by_address.get(address)
-        if not seqs:
-            return
-        done = 0
-        while done < len(seqs) and seqs[done] <= seq:
-            _, _, sent_at = self.unacked.pop((address, seqs[done]))
-            self.stats.ack_latency_ms.append((now - sent_at) * 1000)
-            done += 1
-        if done:
-            del seqs[:done]
-            self.stats.acked += done
-            self._last_ack = now
+        sent = self.unacked.pop((address, seq), None)
+        if sent is None:
+            return  # a duplicate acknowledgement
+        self.stats.ack_latency_ms.append((now - sent[2]) * 1000)
+        self.stats.acked += 1
 
-    def _resend(self, now: float) -> None:
-        """Go back: send every unacknowledged message again, oldest first."""
-        if not self.unacked:
-            return
-        log.info("%s: sending %d unacknowledged messages again", self.link.transport, len(self.unacked))
-        for (address, seq), (value, ct, _) in list(self.unacked.items()):
+    def _resend(self, now: float, *, everything: bool) -> None:
+        """Send again, oldest first, what waited ``resend_after_s`` for its acknowledgement (or all of it)."""
+        cutoff = now if everything else now - self.resend_after_s
+        again = 0
+        while self.unacked:
+            key, (value, ct, sent_at) = next(iter(self.unacked.items()))
+            if sent_at > cutoff:
+                break
             if isinstance(self.link, MqttLink):
-                self.link._pending_seq = seq
-            self.link.send(address, value, ct)
-            self.unacked[(address, seq)] = (value, ct, now)
-            self.stats.resent += 1
-        self._last_ack = now
+                self.link._pending_seq = key[1]
+            self.link.send(key[0], value, ct)
+            self.unacked[key] = (value, ct, now)
+            self.unacked.move_to_end(key)
+            again += 1
+        if again:
+            self.stats.resent += again
+            log.info("%s: sent %d unacknowledged messages again", self.link.transport, again)
 
     def finish(self, timeout_s: float) -> int:
         """Wait until everything is acknowledged or ``timeout_s`` passed; how many are still not."""

@@ -27,7 +27,31 @@ from smartcity.proto.codec import Encoding
 log = logging.getLogger("smartcity.edge")
 
 FULL_RETRY_S = 0.05
-Acks = dict[str, int]  # address -> highest device_seq of it now safe in the spool
+Acks = dict[str, list[int]]  # address -> the device_seq numbers of it now safe in the spool
+
+
+def ack_text(seqs: list[int]) -> bytes:
+    """``3,5-9,12``: the numbers as ASCII ranges (what ZeroMQ and Zenoh acknowledgements carry)."""
+    out: list[str] = []
+    ordered = sorted(set(seqs))
+    start = prev = ordered[0]
+    for n in [*ordered[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ",".join(out).encode()
+
+
+def ack_numbers(text: bytes) -> list[int]:
+    """The numbers of :func:`ack_text`."""
+    out: list[int] = []
+    for part in text.decode().split(","):
+        low, _, high = part.partition("-")
+        out += range(int(low), int(high or low) + 1)
+    return out
 
 
 def device_seq(envelope: Envelope) -> int | None:
@@ -70,7 +94,7 @@ class Lane:
             envelope, seq = check(message, prefix=self.prefix, default_encoding=self.default_encoding,
                                   received_ms=now_ms)
             if seq is not None and envelope.domain is not None:
-                acks[message.address] = max(acks.get(message.address, 0), seq)
+                acks.setdefault(message.address, []).append(seq)
                 key = f"{envelope.domain}/{envelope.device}"
                 if key not in before:
                     mark = self.marks.devices.get(key)

@@ -42,7 +42,8 @@ class Receiver(ABC, threading.Thread):
 
     @abstractmethod
     def acknowledge(self, acks: Acks, tokens: list[object]) -> None:
-        """Tell the devices their messages are safe (``acks``: address -> device_seq; ``tokens``: per message)."""
+        """Tell the devices their messages are safe (``acks``: address -> device_seq numbers; ``tokens``:
+        one per message)."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -6,7 +6,7 @@ subscribes to ``<prefix>/*/*`` (``smartcity/bus/<bus_id>``, ...) through a bound
 channel, which it drains on its own thread: Zenoh's callbacks run on a shared thread that must never
 block. When the spool is full the channel fills and, with congestion control ``BLOCK``, puts block
 at the devices. Numbered messages are acknowledged by a put on ``<prefix>/ack/<domain>/<device>``
-with the highest ``device_seq`` now spooled, in ASCII. A sample's encoding, when it is not Zenoh's
+with the ``device_seq`` numbers now spooled, as ASCII ranges (``3,5-9``). A sample's encoding, when it is not Zenoh's
 default, is its content type.
 """
 
@@ -19,7 +19,7 @@ import zenoh
 
 from smartcity.core.errors import EdgeError
 from smartcity.ingest.edge.checks import Incoming
-from smartcity.ingest.edge.lane import Acks, Lane
+from smartcity.ingest.edge.lane import Acks, Lane, ack_text
 from smartcity.ingest.edge.receiver import GATHER_S, Receiver
 from smartcity.ingest.edge.settings import EdgeSettings
 
@@ -82,8 +82,8 @@ class ZenohReceiver(Receiver):
     def acknowledge(self, acks: Acks, tokens: list[object]) -> None:
         assert self.session is not None
         prefix = self.settings.prefix
-        for address, seq in acks.items():
-            self.session.put(ack_key(prefix, address), str(seq).encode())
+        for address, seqs in acks.items():
+            self.session.put(ack_key(prefix, address), ack_text(seqs))
 
     def close(self) -> None:
         if self.session is not None:

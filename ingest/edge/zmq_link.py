@@ -4,8 +4,8 @@ The gateway binds a PULL socket (reliable fan-in: a sender blocks at its high-wa
 dropping, which is how a full spool holds devices back), optionally a SUB socket for best-effort
 publishers, and a PUB socket on which it acknowledges numbered messages once they are spooled.
 A message is three frames: address (``<prefix>/<domain>/<device>``), content type (may be empty) and
-payload. An acknowledgement is two: the address and the highest ``device_seq`` of it now safe, in
-ASCII. ZeroMQ itself never says whether a message arrived, so devices keep what is unacknowledged and
+payload. An acknowledgement is two: the address and the ``device_seq`` numbers of it now safe, as
+ASCII ranges (``3,5-9``). ZeroMQ itself never says whether a message arrived, so devices keep what is unacknowledged and
 send it again (:mod:`smartcity.ingest.edge.devices`).
 """
 
@@ -15,7 +15,7 @@ import zmq
 
 from smartcity.core.errors import EdgeError
 from smartcity.ingest.edge.checks import Incoming
-from smartcity.ingest.edge.lane import Acks, Lane
+from smartcity.ingest.edge.lane import Acks, Lane, ack_text
 from smartcity.ingest.edge.receiver import GATHER_S, Receiver
 from smartcity.ingest.edge.settings import EdgeSettings
 
@@ -85,8 +85,8 @@ class ZmqReceiver(Receiver):
         return out
 
     def acknowledge(self, acks: Acks, tokens: list[object]) -> None:
-        for address, seq in acks.items():
-            self.acks.send_multipart([address.encode(), str(seq).encode()])
+        for address, seqs in acks.items():
+            self.acks.send_multipart([address.encode(), ack_text(seqs)])
 
     def close(self) -> None:
         for socket in [*self.sockets, getattr(self, "acks", None)]:
