@@ -85,3 +85,5 @@ def ingest(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: 
     table.add_row(f"{stats.consumed:,}", f"{stats.rows:,}", f"{stats.files:,}", f"{stats.dead_letters:,}",
                   f"{stats.batches:,}", f"{stats.seconds:.1f}", f"{rate:,.0f}")
     out.print(table)
+    if stats.replays:
+        out.print(f"{stats.replays:,} replays dropped (device_seq already landed for their device)")

@@ -6,15 +6,18 @@ event-time hour. Landing goes:
 1. every file is written and fsynced under ``_staging/<topic>+<partition>/``;
 2. under the partition's lock (``_state/locks/<topic>+<partition>``, an exclusive ``flock``), the
    lake's landed offset is read and compared: the batch lands only if it starts right after it
-   (``first_offset == landed + 1``). Otherwise it is *fenced* (:class:`FencedBatch`): another member
-   (a new owner after a rebalance, or a zombie's successor) has landed that range, and the staged
-   files are dropped;
-3. still under the lock, a manifest naming the files is written atomically: the batch is now
-   landed (commit point);
+   (``first_offset == landed + 1``) and, when its replays were dropped (``smartcity.ingest.sink.replays``),
+   the marks it was filtered against are those of that offset. Otherwise it is *fenced*
+   (:class:`FencedBatch`): another member (a new owner after a rebalance, or a zombie's successor) has
+   landed that range, and the staged files are dropped;
+3. still under the lock, a manifest naming the files and the batch's *marks* (for each numbered
+   device in it, its highest ``device_seq`` and the holes below, after the batch) is written
+   atomically: the batch is now landed (commit point);
 4. the files are renamed into their hour directories (atomic, names are pure functions of
    content, so a repeated rename replaces instead of duplicating);
-5. the topic-partition's landed offset is recorded in ``_state/offsets/``; the manifest is
-   removed; the lock is released.
+5. the topic-partition's record in ``_state/offsets/`` is replaced atomically by one holding the
+   batch's last offset and the partition's marks with the batch's devices replaced by the batch's
+   marks, so the landed offset and the marks always agree; the manifest is removed; the lock is released.
 
 The compare-and-advance of steps 2-5 is atomic among every process that lands into the lake, on
 any filesystem where ``flock`` is shared by all of them: local filesystems (ext4, xfs, btrfs, tmpfs)
@@ -45,6 +48,15 @@ import pyarrow as pa
 
 from smartcity.core.errors import CorruptStateError, FencedBatch
 from smartcity.core.faults import fault_point
+from smartcity.storage.device_marks import (
+    DEVICE_SEQ,
+    LandedMarks,
+    Marks,
+    marks_of,
+    merge_marks,
+    parse_marks,
+    scan_marks,
+)
 from smartcity.storage.formats import Format
 from smartcity.storage.layout import (
     STAGING,
@@ -168,6 +180,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     try:
         spec = json.loads(text)
         int(spec["first"]), int(spec["last"]), list(spec["moves"])
+        parse_marks(spec.get("device_marks") or {})
     except (ValueError, KeyError, TypeError):
         raise CorruptStateError(
             f"damaged landing manifest {path} ({len(text)} bytes); the batch it names was not renamed into "
@@ -175,15 +188,28 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     return dict(spec)
 
 
-def _record_landed(root: Path, topic: str, partition: int, last_offset: int, topic_id: str | None = None) -> None:
+def read_device_marks(root: Path, topic: str, partition: int) -> Marks:
+    """Device -> highest ``device_seq`` landed (empty when none); :class:`CorruptStateError` when unreadable."""
+    return marks_of(read_landed_record(root, topic, partition), state_path(root, topic, partition), topic, partition)
+
+
+def _record_landed(root: Path, topic: str, partition: int, last_offset: int, topic_id: str | None = None,
+                   marks: Marks | None = None) -> None:
+    """Move the record to ``last_offset`` and merge ``marks`` into its marks, in one atomic replace."""
+    path = state_path(root, topic, partition)
     current = read_landed_record(root, topic, partition)
-    if current is not None and int(current["last_offset"]) >= last_offset:
+    known = marks_of(current, path, topic, partition)
+    merged = merge_marks(known, marks or {})
+    if current is not None and int(current["last_offset"]) >= last_offset and merged == known:
         return
-    record: dict[str, Any] = {"last_offset": last_offset, "updated_at": time.time()}
+    last = max(last_offset, int(current["last_offset"])) if current is not None else last_offset
+    record: dict[str, Any] = {"last_offset": last, "updated_at": time.time()}
     known_id = topic_id or (current or {}).get("topic_id")
     if known_id:
         record["topic_id"] = known_id
-    _write_atomic(state_path(root, topic, partition), json.dumps(record))
+    if merged:
+        record[DEVICE_SEQ] = merged
+    _write_atomic(path, json.dumps(record))
 
 
 @dataclass
@@ -197,11 +223,15 @@ class Committer:
         self.root = Path(self.root).resolve()
 
     def land(self, topic: str, partition: int, first_offset: int, last_offset: int,
-             parts: Sequence[Part], *, fence: bool = True, topic_id: str | None = None) -> list[LandedFile]:
+             parts: Sequence[Part], *, fence: bool = True, topic_id: str | None = None,
+             device_marks: Marks | None = None, marks_base: int | None = None) -> list[LandedFile]:
         """Land a batch covering ``first_offset..last_offset`` (inclusive). Returns the files landed.
 
         ``fence=False`` is for writers that are not Kafka consumers (the simulator, archive imports):
-        their offsets are sequence numbers of their own, and landing a range again replaces its files."""
+        their offsets are sequence numbers of their own, and landing a range again replaces its files.
+        ``device_marks`` (device -> highest ``device_seq`` in the batch) are recorded with the offset; the
+        batch was filtered against the marks of landed offset ``marks_base`` (:meth:`landed_marks`), and is
+        fenced unless the partition's landed offset is still that one at the commit point."""
         # a directory of this process's own: a zombie and the new owner may stage the same range at once
         stage = staging_dir(self.root, topic, partition) / f"{first_offset}-{last_offset}.{uuid.uuid4().hex[:12]}"
         stage.mkdir(parents=True)
@@ -224,11 +254,15 @@ class Committer:
             self._finish_manifests(topic, partition)
             current = read_landed_offset(self.root, topic, partition)
             staged = all(Path(m["tmp"]).exists() for m in moves)  # a recovery may have swept them meanwhile
-            if (fence and current is not None and current != first_offset - 1) or not staged:
+            stale_marks = device_marks is not None and current != marks_base
+            if (fence and current is not None and current != first_offset - 1) or not staged or stale_marks:
                 shutil.rmtree(stage, ignore_errors=True)
                 raise FencedBatch(topic, partition, first_offset, current)
-            _write_atomic(manifest, json.dumps({"first": first_offset, "last": last_offset, "moves": moves,
-                                                "stage": stage.name, "topic_id": topic_id}))
+            spec: dict[str, Any] = {"first": first_offset, "last": last_offset, "moves": moves,
+                                    "stage": stage.name, "topic_id": topic_id}
+            if device_marks:
+                spec["device_marks"] = device_marks
+            _write_atomic(manifest, json.dumps(spec))
             fault_point("manifest")
             self._roll_forward(topic, partition, manifest)
         return landed
@@ -243,6 +277,12 @@ class Committer:
                 _write_atomic(state_path(self.root, topic, partition),
                               json.dumps({**record, "last_offset": offset - 1, "updated_at": time.time(),
                                           "skipped_from": current}))
+
+    def landed_marks(self, topic: str, partition: int) -> LandedMarks:
+        """The partition's device marks with the landed offset they belong to (one read of its record)."""
+        record = read_landed_record(self.root, topic, partition)
+        marks = marks_of(record, state_path(self.root, topic, partition), topic, partition)
+        return LandedMarks(None if record is None else int(record["last_offset"]), marks)
 
     def landed_topic_id(self, topic: str, partition: int) -> str | None:
         """The Kafka topic id the partition's landed offsets came from (unknown for older lakes)."""
@@ -268,7 +308,7 @@ class Committer:
         for d in dirs:
             fsync_dir(d)
         fault_point("renamed")
-        _record_landed(self.root, topic, partition, int(spec["last"]), spec.get("topic_id"))
+        _record_landed(self.root, topic, partition, int(spec["last"]), spec.get("topic_id"), spec.get("device_marks"))
         fault_point("recorded")
         manifest.unlink()
         shutil.rmtree(manifest.parent / str(spec.get("stage", f"{spec['first']}-{spec['last']}")), ignore_errors=True)
@@ -288,7 +328,8 @@ class Committer:
             return landed if landed is not None else self.scan_landed_offset(topic, partition)
 
     def scan_landed_offset(self, topic: str, partition: int) -> int | None:
-        """Highest last offset among landed files of the topic-partition (when no state is recorded)."""
+        """Highest last offset among landed files of the topic-partition (when no state is recorded); the
+        device marks are rebuilt from the files' rows with it."""
         best: int | None = None
         raw = self.root / "raw"
         if not raw.exists():
@@ -299,5 +340,5 @@ class Committer:
                 if parsed and parsed.topic == topic and parsed.partition == partition:
                     best = parsed.last if best is None else max(best, parsed.last)
         if best is not None:
-            _record_landed(self.root, topic, partition, best)
+            _record_landed(self.root, topic, partition, best, marks=scan_marks(self.root, topic, partition))
         return best

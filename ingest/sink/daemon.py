@@ -163,7 +163,8 @@ class Sink:
         if writer.error is not None:
             raise SinkError(f"landing failed: {writer.error}") from writer.error
         log.info("sink stopped", extra={"consumed": self.stats.consumed, "rows": self.stats.rows,
-                                        "files": self.stats.files, "dead_letters": self.stats.dead_letters})
+                                        "files": self.stats.files, "dead_letters": self.stats.dead_letters,
+                                        "replays": self.stats.replays})
         return self.stats
 
     def _new_consumer(self) -> Consumer:

@@ -1,4 +1,4 @@
-"""One batch of one topic-partition: decode, validate, split by event-time hour, land.
+"""One batch of one topic-partition: decode, validate, drop replays, split by event-time hour, land.
 
 :class:`LandingRules` carries what the sink's settings decide (``IngestSettings.landing_rules()``): the
 accepted event-time range, and which end of its averaging interval an air reading's event time marks.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -17,10 +17,12 @@ import pyarrow.compute as pc
 
 from smartcity.ingest.decode.rows import Decoded
 from smartcity.ingest.decode.validate import EARLIEST_EVENT_TIME_MS, MAX_FUTURE_MS, validate
+from smartcity.ingest.sink.replays import find_replays
 from smartcity.ingest.sink.settings import AirTimeMarks
 from smartcity.proto.codec import Encoding, Headers
 from smartcity.storage.commit import Committer, LandedFile, Part
 from smartcity.storage.datasets import AVERAGING_HOUR, QUALITY_FLAGS, TIMESTAMP, Dataset
+from smartcity.storage.device_marks import DEVICE_SEQ
 from smartcity.storage.layout import HOUR_MS, bucket_of_hour_index
 
 
@@ -53,6 +55,7 @@ class BatchResult:
     rows: int = 0
     seconds: float = 0.0
     flagged: int = 0  # landed rows with values nulled by validation (see their ``quality_flags``)
+    replays: int = 0  # valid messages dropped because their device_seq was already landed (not landed, not dead)
 
 
 class RowsDecoder(Protocol):
@@ -122,6 +125,30 @@ def split_by_hour(dataset: Dataset, rows: pa.Table) -> list[Part]:
     return parts
 
 
+@dataclass(frozen=True)
+class _Numbered:
+    """The rows of a batch that are not replays, and what landing them records (see :func:`_drop_replays`)."""
+
+    rows: pa.Table
+    marks: dict[str, Any] | None = None   # the batch's device marks (None: nothing numbered, nothing to record)
+    marks_base: int | None = None         # the landed offset the partition's marks were read at
+    dropped: int = 0
+
+
+def _drop_replays(dataset: Dataset, rows: pa.Table, committer: Committer, topic: str, partition: int) -> _Numbered:
+    """Drop the rows whose ``device_seq`` is at or below their device's mark (``smartcity.ingest.sink.replays``).
+
+    The partition's marks are read here, before the lock; landing is fenced unless the lake's landed offset
+    is still the one they were read at, so a batch that lands was filtered against the marks of its commit
+    point. A batch without any ``device_seq`` costs one look at the column's null count."""
+    if DEVICE_SEQ not in rows.column_names or rows.column(DEVICE_SEQ).null_count == rows.num_rows:
+        return _Numbered(rows)
+    landed = committer.landed_marks(topic, partition)
+    found = find_replays(rows.column(dataset.key_field), rows.column(DEVICE_SEQ), landed.marks)
+    kept = rows.filter(pa.array(found.keep)) if found.dropped else rows
+    return _Numbered(kept, found.marks, landed.landed, found.dropped)
+
+
 def _one_per_message(dead: list[DeadLetter]) -> list[DeadLetter]:
     """A message whose several rows failed (a GTFS-Realtime feed) is dead-lettered once, with every reason."""
     by_index: dict[int, DeadLetter] = {}
@@ -143,6 +170,9 @@ def process_batch(dataset: Dataset, decoder: RowsDecoder, committer: Committer, 
     dead-lettered; a value that fails a value rule (a negative pollutant, ...) is nulled and its row lands
     with the reason in ``quality_flags``. The batch's offset range is ``offsets[0]..offsets[-1]``; it is
     recorded as landed even when every message in it was dead-lettered, so the consumer moves past it.
+    With ``fence`` (a Kafka consumer), a valid message whose ``device_seq`` is not above the highest landed
+    for its device (the key field) is a replay: it is dropped (counted in ``replays``, not dead-lettered),
+    and the batch's highest ``device_seq`` per device is recorded with its offset range.
     ``before_landing`` gets the dead letters before the lake's offset moves: the sink delivers them
     there, so none is lost if it stops in between.
     """
@@ -162,8 +192,13 @@ def process_batch(dataset: Dataset, decoder: RowsDecoder, committer: Committer, 
     dead = _one_per_message(dead)
     rows = lake_rows(dataset, table, topic, partition, offsets[index], now, quality_flags=flags,
                      time_marks=rules.air_time_marks)
+    numbered = _drop_replays(dataset, rows, committer, topic, partition) if fence else _Numbered(rows)
+    rows, flagged = numbered.rows, len(check.flags)
+    if numbered.dropped and flags is not None:
+        flagged = rows.num_rows - rows.column(QUALITY_FLAGS.name).null_count
     parts = split_by_hour(dataset, rows)
     if before_landing is not None and dead:
         before_landing(dead)
-    landed = committer.land(topic, partition, int(offsets[0]), int(offsets[-1]), parts, fence=fence, topic_id=topic_id)
-    return BatchResult(landed, dead, rows.num_rows, time.perf_counter() - began, len(check.flags))
+    landed = committer.land(topic, partition, int(offsets[0]), int(offsets[-1]), parts, fence=fence, topic_id=topic_id,
+                            device_marks=numbered.marks, marks_base=numbered.marks_base)
+    return BatchResult(landed, dead, rows.num_rows, time.perf_counter() - began, flagged, numbered.dropped)

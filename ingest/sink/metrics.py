@@ -21,6 +21,9 @@ class SinkMetrics:
         self.bytes = Counter("smartcity_ingest_bytes_landed", "Bytes of files landed", ["dataset"], registry=r)
         self.deadletters = Counter("smartcity_ingest_deadletters", "Messages sent to the dead-letter topic",
                                    ["topic", "stage"], registry=r)
+        self.replays = Counter("smartcity_ingest_replays_dropped",
+                               "Messages dropped because their device_seq was already landed for their device",
+                               ["topic"], registry=r)
         self.lag = Gauge("smartcity_ingest_consumer_lag", "Messages behind the high watermark",
                          ["topic", "partition"], registry=r)
         self.batch_seconds = Histogram("smartcity_ingest_batch_seconds", "Decode, write and commit of one batch",

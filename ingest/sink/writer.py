@@ -40,6 +40,7 @@ class SinkStats:
     rows: int = 0
     files: int = 0
     dead_letters: int = 0
+    replays: int = 0  # messages dropped because their device_seq was already landed
     batches: int = 0
     seconds: float = 0.0
     active_seconds: float = 0.0  # from the first consumed message to the end (no start-up, no group join)
@@ -180,15 +181,21 @@ class Writer:
         st.rows += result.rows
         st.files += len(result.landed)
         st.dead_letters += len(result.dead)
+        st.replays += result.replays
         st.by_dataset[dataset.name] = st.by_dataset.get(dataset.name, 0) + result.rows
         self.metrics.rows.labels(dataset.name).inc(result.rows)
         for f in result.landed:
             self.metrics.files.labels(dataset.name).inc()
             self.metrics.bytes.labels(dataset.name).inc(f.bytes)
+        if result.replays:
+            self.metrics.replays.labels(job.topic).inc(result.replays)
+            log.info("%s[%d]: dropped %d replays (device_seq already landed) in offsets %d..%d", job.topic,
+                     job.partition, result.replays, int(offsets[0]), int(offsets[-1]))
         log.info("landed batch", extra={"topic": job.topic, "partition": job.partition,
                                         "first_offset": int(offsets[0]), "last_offset": int(offsets[-1]),
                                         "rows": result.rows, "flagged_rows": result.flagged,
                                         "files": len(result.landed),
-                                        "dead_letters": len(result.dead), "seconds": round(result.seconds, 3)})
+                                        "dead_letters": len(result.dead), "replays": result.replays,
+                                        "seconds": round(result.seconds, 3)})
         if self.on_batch is not None:
             self.on_batch(result, st)
