@@ -64,6 +64,7 @@ class Gateway:
         self.heartbeat = Heartbeat(heartbeat) if heartbeat is not None else None
         self._stop = threading.Event()
         self._status = "ok"
+        segment_bytes = min(segment_bytes, max(4096, settings.spool_max_bytes // 8))  # room frees segment by segment
         self.lanes = [Lane(t, settings.spool_dir, prefix=settings.prefix, default_encoding=settings.encoding,
                            metrics=self.metrics, max_bytes=settings.spool_max_bytes, segment_bytes=segment_bytes)
                       for t in settings.transports]

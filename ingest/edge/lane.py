@@ -118,6 +118,20 @@ class Lane:
         return acks
 
     def _append(self, records: list[bytes], keep_trying: Callable[[], bool]) -> bool:
+        """Append ``records`` in chunks of at most a quarter of the spool (so a big batch always fits once
+        Kafka took some), each waiting while the spool is full; False when told to give up."""
+        chunk: list[bytes] = []
+        size = 0
+        for record in records:
+            if chunk and size + len(record) > self.spool.max_bytes // 4:
+                if not self._append_chunk(chunk, keep_trying):
+                    return False
+                chunk, size = [], 0
+            chunk.append(record)
+            size += len(record) + 16
+        return self._append_chunk(chunk, keep_trying) if chunk else True
+
+    def _append_chunk(self, records: list[bytes], keep_trying: Callable[[], bool]) -> bool:
         warned = False
         while True:
             try:
