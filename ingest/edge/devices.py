@@ -30,9 +30,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("smartcity.edge.devices")
 
+RESEND_BATCH = 500
+
 
 class Link(ABC):
     transport: str
+    resends = True  # False: the transport itself sends again what the other side did not acknowledge
 
     @abstractmethod
     def connect(self) -> None: ...
@@ -65,6 +68,7 @@ class ZmqLink(Link):
         self.push.connect(self.pull)
         self.sub = self.context.socket(zmq.SUB)
         self.sub.setsockopt(zmq.SUBSCRIBE, b"")
+        self.sub.setsockopt(zmq.RCVHWM, 0)  # acknowledgements are small; dropping them causes resend storms
         self.sub.setsockopt(zmq.LINGER, 0)
         self.sub.connect(self.ack_endpoint)
 
@@ -125,9 +129,14 @@ class ZenohLink(Link):
 
 
 class MqttLink(Link):
-    """QoS 1 with a persistent session; the broker's PUBACK is the acknowledgement."""
+    """QoS 1 with a persistent session; the broker's PUBACK is the acknowledgement. The client sends
+    again, on the same session, what the broker has not acknowledged, so the sender never does; and it
+    numbers messages 1..65535, reusing a number still in its queue, so no more than ``MAX_UNACKED`` may
+    be outstanding."""
 
     transport = "mqtt"
+    resends = False
+    MAX_UNACKED = 20_000
 
     def __init__(self, host: str, port: int, client_id: str | None = None) -> None:
         self.host, self.port = host, port
@@ -190,7 +199,8 @@ class ReliableSender:
     def __init__(self, link: Link, *, prefix: str = "smartcity", resend_after_s: float = 5.0,
                  max_unacked: int = 50_000) -> None:
         self.link, self.prefix = link, prefix
-        self.resend_after_s, self.max_unacked = resend_after_s, max_unacked
+        self.resend_after_s = resend_after_s
+        self.max_unacked = min(max_unacked, MqttLink.MAX_UNACKED) if isinstance(link, MqttLink) else max_unacked
         self.unacked: OrderedDict[tuple[str, int], tuple[bytes, str, float]] = OrderedDict()
         self.stats = SendStats()
         self._down_until: float | None = None
@@ -252,19 +262,29 @@ class ReliableSender:
         self.stats.acked += 1
 
     def _resend(self, now: float, *, everything: bool) -> None:
-        """Send again, oldest first, what waited ``resend_after_s`` for its acknowledgement (or all of it)."""
+        """Send again, oldest first, what waited ``resend_after_s`` for its acknowledgement (or all of it),
+        each once, at most ``RESEND_BATCH`` per call unless ``everything``, with the acknowledgements taken
+        every ``RESEND_BATCH`` sends, so a burst of resends never starves the acknowledgements that end it."""
+        if not self.link.resends:
+            return  # the transport sends again itself (MQTT's session)
         cutoff = now if everything else now - self.resend_after_s
-        again = 0
-        while self.unacked:
-            key, (value, ct, sent_at) = next(iter(self.unacked.items()))
-            if sent_at > cutoff:
+        due: list[tuple[str, int]] = []
+        for key, (_, _, sent_at) in self.unacked.items():
+            if sent_at > cutoff or (not everything and len(due) >= RESEND_BATCH):
                 break
-            if isinstance(self.link, MqttLink):
-                self.link._pending_seq = key[1]
-            self.link.send(key[0], value, ct)
-            self.unacked[key] = (value, ct, now)
+            due.append(key)
+        again = 0
+        for key in due:
+            entry = self.unacked.get(key)
+            if entry is None:
+                continue  # acknowledged meanwhile
+            self.link.send(key[0], entry[0], entry[1])
+            self.unacked[key] = (entry[0], entry[1], now)
             self.unacked.move_to_end(key)
             again += 1
+            if again % RESEND_BATCH == 0:
+                for address, seq in self.link.acks():
+                    self._acked(address, seq, now)
         if again:
             self.stats.resent += again
             log.info("%s: sent %d unacknowledged messages again", self.link.transport, again)

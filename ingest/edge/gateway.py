@@ -108,7 +108,8 @@ class Gateway:
         return self.stats()
 
     def _idle(self, now: float) -> bool:
-        quiet = all(now - r.last_received >= self.until_idle for r in self.receivers)  # type: ignore[operator]
+        quiet = all(not r.busy and now - r.last_received >= self.until_idle  # type: ignore[operator]
+                    for r in self.receivers)
         return quiet and all(lane.spool.pending == 0 for lane in self.lanes)
 
     def _check_threads(self) -> None:

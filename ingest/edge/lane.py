@@ -80,6 +80,11 @@ class Lane:
                 self.marks.take(f"{envelope.domain}/{envelope.device}", seq)
         if pending:
             log.info("%s: %d records spooled before the restart are still to be forwarded", transport, pending)
+        for gauge in (metrics.spool_full, metrics.waiting):
+            gauge.labels(transport).set(0)
+        for counter in (metrics.received, metrics.spooled, metrics.forwarded, metrics.deadletters,
+                        metrics.duplicates):
+            counter.labels(transport)  # every series exists from the start, at 0
         self.update_gauges()
 
     def accept(self, batch: list[Incoming], keep_trying: Callable[[], bool]) -> Acks | None:
@@ -143,6 +148,10 @@ class Lane:
                     log.warning("%s: the spool has room again; taking messages", self.transport)
                 return True
             except SpoolFull as exc:
+                if len(records) > 1:  # room for less than this chunk (a full disk): try its halves
+                    half = len(records) // 2
+                    return (self._append_chunk(records[:half], keep_trying)
+                            and self._append_chunk(records[half:], keep_trying))
                 if not warned:
                     self.full = warned = True
                     self.metrics.spool_full.labels(self.transport).set(1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -74,8 +75,9 @@ class MqttReceiver(Receiver):
         out: list[tuple[Incoming, object]] = []
         try:
             out.append(self.inbox.get(timeout=timeout_s))
-            while len(out) < limit:
-                out.append(self.inbox.get(timeout=GATHER_S))
+            deadline = time.monotonic() + GATHER_S  # the batch closes then, however busy the stream
+            while len(out) < limit and (left := deadline - time.monotonic()) > 0:
+                out.append(self.inbox.get(timeout=left))
         except queue.Empty:
             pass
         return out

@@ -27,7 +27,8 @@ class Receiver(ABC, threading.Thread):
         self.lane = lane
         self.stopping = threading.Event()
         self.failed: BaseException | None = None
-        self.last_received = time.monotonic()
+        self.last_received = time.monotonic()  # when the last batch was spooled and acknowledged
+        self.busy = False  # a batch is being spooled (perhaps waiting for room)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -54,11 +55,12 @@ class Receiver(ABC, threading.Thread):
                 got = self.gather(BATCH, 0.1)
                 if not got:
                     continue
-                self.last_received = time.monotonic()
+                self.busy = True
                 acks = self.lane.accept([m for m, _ in got], lambda: not self.stopping.is_set())
                 if acks is None:
                     return  # stopping while the spool was full: nothing of the batch was acknowledged
                 self.acknowledge(acks, [t for _, t in got])
+                self.last_received, self.busy = time.monotonic(), False
         except BaseException as exc:  # reported by the gateway, which stops
             self.failed = exc
             log.error("%s receiver failed: %s", self.transport, exc)

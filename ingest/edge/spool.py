@@ -24,6 +24,7 @@ and payload.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import struct
@@ -174,7 +175,8 @@ class Spool:
             self._file.flush()
             os.fsync(self._file.fileno())
         except OSError as exc:  # a full disk, a file-size limit: leave no partial record behind
-            self._file.close()
+            with contextlib.suppress(OSError):
+                self._file.close()  # its buffer cannot be written either: closing says so again
             self._file = None
             with tail.open("r+b") as fh:
                 fh.truncate(self._sizes[tail])

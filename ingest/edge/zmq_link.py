@@ -11,6 +11,8 @@ send it again (:mod:`smartcity.ingest.edge.devices`).
 
 from __future__ import annotations
 
+import time
+
 import zmq
 
 from smartcity.core.errors import EdgeError
@@ -62,6 +64,7 @@ class ZmqReceiver(Receiver):
             _bind(sub, s.zmq_sub, "sub")
             self.sockets.append(sub)
         self.acks = self.context.socket(zmq.PUB)
+        self.acks.setsockopt(zmq.SNDHWM, 0)  # never drop an acknowledgement (a device would send again)
         self.acks.setsockopt(zmq.LINGER, 0)
         _bind(self.acks, s.zmq_acks, "acks")
         for socket in self.sockets:
@@ -70,7 +73,10 @@ class ZmqReceiver(Receiver):
     def gather(self, limit: int, timeout_s: float) -> list[tuple[Incoming, object]]:
         out: list[tuple[Incoming, object]] = []
         wait_ms = int(timeout_s * 1000)
+        deadline: float | None = None  # once something arrived: when the batch closes, however busy the stream
         while len(out) < limit:
+            if deadline is not None:
+                wait_ms = max(0, int((deadline - time.monotonic()) * 1000))
             ready = dict(self.poller.poll(wait_ms))
             if not ready:
                 break
@@ -81,7 +87,10 @@ class ZmqReceiver(Receiver):
                     except zmq.Again:
                         break
                     out.append((incoming(frames), None))
-            wait_ms = int(GATHER_S * 1000)
+            if deadline is None:
+                deadline = time.monotonic() + GATHER_S
+            elif time.monotonic() >= deadline:
+                break
         return out
 
     def acknowledge(self, acks: Acks, tokens: list[object]) -> None:

@@ -6,8 +6,10 @@ nothing is lost and nothing duplicated."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from tests.edge.transports import (
     devices_command,
     edge_env,
     expected_messages,
+    free_port,
     landed_messages,
     mosquitto,  # noqa: F401  # the fixture
     start_gateway,
@@ -67,13 +70,16 @@ def test_every_device_message_lands_once_and_bad_ones_are_dead_lettered(
     prefix = f"e{unique}"
     env = edge_env(kafka_bootstrap, prefix, mosquitto)
     log = tmp_path / "gateway.log"
-    gateway = start_gateway(env, transport, tmp_path / "spool", "--until-idle", "6s", log=log)
+    port = free_port()
+    gateway = start_gateway(env, transport, tmp_path / "spool", "--until-idle", "6s", "--metrics-port", str(port),
+                            log=log)
     try:
         wait_for(Path(env["SMARTCITY_HEALTH_HEARTBEAT"]), gateway, log)
         bad = send_bad_messages(transport, env)
         devices = subprocess.run(devices_command(transport, "--duplicates", "0.03", "--drop-link", "1000:1s"),
                                  env=env, capture_output=True, text=True, timeout=300)
         assert devices.returncode == 0, devices.stdout[-2000:] + devices.stderr[-2000:]
+        metrics = settled_metrics(port, transport)
         assert gateway.wait(120) == 0, log.read_text()[-3000:]
     finally:
         gateway.kill()
@@ -94,6 +100,37 @@ def test_every_device_message_lands_once_and_bad_ones_are_dead_lettered(
     assert any("'B902' is not the address's device 'B901'" in r for r in reasons)
     assert any("no known domain" in r for r in reasons)
     assert {m.key() for m in dead} == {b"B900", b"B901", b"T1"}
+
+    # per-transport metrics: everything forwarded, the injected duplicates dropped at the gateway
+    sent = len(expected_messages())
+    assert metrics["messages_forwarded_total"] == sent and metrics["deadletters_total"] == bad
+    assert metrics["duplicates_dropped_total"] > 0
+    assert metrics["messages_received_total"] >= sent + bad + metrics["duplicates_dropped_total"]
+    assert metrics["spool_records"] == 0 and metrics["spool_age_seconds"] == 0 and metrics["spool_full"] == 0
+
+    # forwarded as a direct producer sends them: key = device id, the same headers and bytes
+    forwarded = consume_all(settings, settings.topic("bus"), f"b{unique}", expected=50)
+    for m in forwarded[:50]:
+        message = BUS.decode(m.value(), m.headers())
+        assert m.key() == message.bus_id.encode() and m.headers() == BUS.headers("protobuf")
+
+
+def settled_metrics(port: int, transport: str, timeout: float = 20) -> dict[str, float]:
+    """The gateway's metrics of ``transport`` (names without the ``smartcity_edge_`` prefix) once every
+    spooled message is in Kafka."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        values = {}
+        for line in text.splitlines():
+            match = re.match(rf'smartcity_edge_(\w+)\{{transport="{transport}"\}} (\S+)$', line)
+            if match:
+                values[match[1]] = float(match[2])
+        done = values.get("messages_forwarded_total", 0) + values.get("deadletters_total", 0)
+        if values.get("messages_spooled_total") == done and values.get("spool_records") == 0:
+            return values
+        assert time.monotonic() < deadline, values
+        time.sleep(0.2)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -178,3 +215,22 @@ def test_a_full_spool_holds_the_devices_back_and_drops_nothing(
         if devices is not None:
             devices.kill()
         _cli(own, "kafka", "stop")
+
+
+def test_a_full_disk_holds_the_devices_back_and_loses_nothing(kafka_bootstrap: str, unique: str,
+                                                               tmp_path: Path) -> None:
+    env = edge_env(kafka_bootstrap, f"d{unique}", None)
+    log = tmp_path / "gateway.log"
+    gateway = start_gateway(env, "zmq", tmp_path / "spool", "--until-idle", "6s", log=log, max_file_bytes=40_000)
+    try:
+        wait_for(Path(env["SMARTCITY_HEALTH_HEARTBEAT"]), gateway, log)
+        devices = subprocess.run(devices_command("zmq"), env=env, capture_output=True, text=True, timeout=300)
+        assert devices.returncode == 0, devices.stdout[-2000:] + devices.stderr[-2000:]
+        assert gateway.wait(120) == 0, log.read_text()[-3000:]
+    finally:
+        gateway.kill()
+    text = log.read_text()
+    assert "cannot grow" in text and "the spool has room again" in text  # the disk refused, and devices waited
+    ingest(env, tmp_path / "lake", f"g{unique}")
+    landed = landed_messages(tmp_path / "lake")
+    assert len(landed) == len(set(landed)) and set(landed) == expected_messages()

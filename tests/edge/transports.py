@@ -4,6 +4,7 @@ simulated devices as processes, and what the devices sent (computed independentl
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -87,10 +88,17 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "smartcity.cli.main", *args]
 
 
-def start_gateway(env: dict[str, str], transport: str, spool: Path, *extra: str,
-                  log: Path) -> subprocess.Popen[bytes]:
+def start_gateway(env: dict[str, str], transport: str, spool: Path, *extra: str, log: Path,
+                  max_file_bytes: int | None = None) -> subprocess.Popen[bytes]:
+    """``smartcity edge`` as a process; ``max_file_bytes`` makes the disk refuse to grow any of its files
+    beyond that size (RLIMIT_FSIZE: writes fail with EFBIG, as on a full disk)."""
+
+    def limit() -> None:
+        if max_file_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
     return subprocess.Popen(cli("-v", "edge", f"--{transport}", "--spool-dir", str(spool), *extra), env=env,
-                            stdout=subprocess.DEVNULL, stderr=log.open("ab"))
+                            stdout=subprocess.DEVNULL, stderr=log.open("ab"), preexec_fn=limit)
 
 
 def devices_command(transport: str, *extra: str, minutes: int = 4) -> list[str]:
