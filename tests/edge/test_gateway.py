@@ -7,6 +7,7 @@ nothing is lost and nothing duplicated."""
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import time
 import urllib.request
@@ -234,3 +235,50 @@ def test_a_full_disk_holds_the_devices_back_and_loses_nothing(kafka_bootstrap: s
     ingest(env, tmp_path / "lake", f"g{unique}")
     landed = landed_messages(tmp_path / "lake")
     assert len(landed) == len(set(landed)) and set(landed) == expected_messages()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_stalled_gateway_that_wakes_up_late_loses_and_duplicates_nothing(
+        transport: str, kafka_bootstrap: str, mosquitto: int, unique: str, tmp_path: Path) -> None:  # noqa: F811
+    env = edge_env(kafka_bootstrap, f"s{unique}", mosquitto)
+    log = tmp_path / "gateway.log"
+    gateway = start_gateway(env, transport, tmp_path / "spool", "--until-idle", "6s", log=log)
+    devices = None
+    try:
+        wait_for(Path(env["SMARTCITY_HEALTH_HEARTBEAT"]), gateway, log)
+        devices = subprocess.Popen(devices_command(transport, "--rate", "500"), env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        time.sleep(2)
+        gateway.send_signal(signal.SIGSTOP)  # frozen mid-stream: the devices go unacknowledged and send again
+        time.sleep(10)
+        gateway.send_signal(signal.SIGCONT)
+        out, err = devices.communicate(timeout=300)
+        assert devices.returncode == 0, out.decode()[-2000:] + err.decode()[-2000:]
+        assert gateway.wait(120) == 0, log.read_text()[-3000:]
+    finally:
+        gateway.kill()
+        if devices is not None:
+            devices.kill()
+    ingest(env, tmp_path / "lake", f"g{unique}")
+    landed = landed_messages(tmp_path / "lake")
+    assert len(landed) == len(set(landed)) and set(landed) == expected_messages()
+
+
+def test_a_damaged_spool_stops_the_gateway_with_one_line_naming_it(tmp_path: Path) -> None:
+    from smartcity.ingest.edge.spool import Spool
+
+    spool = Spool(tmp_path / "spool" / "zmq", segment_bytes=64)
+    for i in range(20):
+        spool.append([f"record {i}".encode()])
+    spool.close()
+    first = sorted((tmp_path / "spool" / "zmq").glob("*.spool"))[0]
+    data = bytearray(first.read_bytes())
+    data[10] ^= 0xFF
+    first.write_bytes(bytes(data))
+    env = edge_env("127.0.0.1:9", "x", None)
+    done = subprocess.run(cli("edge", "--zmq", "--spool-dir", str(tmp_path / "spool"), "--max-seconds", "5"),
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "damaged record at byte 0" in lines[0] and first.name in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
