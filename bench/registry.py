@@ -20,6 +20,7 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     "peers": ("smartcity.bench.peers", "the same landing with Quix Streams: throughput and memory"),
     "analytics": ("smartcity.bench.analytics", "the marts vs the pandas baseline at two data sizes"),
     "alerts": ("smartcity.bench.alerts", "produce-to-alert latency at 20k msgs/s and the sustained input rate"),
+    "transports": ("smartcity.bench.transports", "devices into Kafka: direct vs ZeroMQ, Zenoh, MQTT via the gateway"),
 }
 
 

@@ -15,6 +15,9 @@ from smartcity.bench.registry import EXPERIMENTS
 
 @pytest.mark.slow
 def test_quick_suite_writes_every_experiment(kafka_bootstrap: str, tmp_path: Path) -> None:
+    from smartcity.bench.transport_gateway import mosquitto_binary
+    from smartcity.bench.transports import LABELS
+
     out, report = tmp_path / "results", tmp_path / "docs" / "benchmarks.md"
     result = subprocess.run(
         [sys.executable, "-m", "smartcity.cli.main", "bench", "all", "--quick", "--output", str(out),
@@ -34,3 +37,15 @@ def test_quick_suite_writes_every_experiment(kafka_bootstrap: str, tmp_path: Pat
         assert (report.parent / "bench" / f"{name}.png").exists()
     analytics = json.loads((out / "analytics.json").read_text())
     assert all(row["agree"] != "DIFFERENT" for row in analytics["rows"])
+    # devices into Kafka four ways (direct, and ZeroMQ, Zenoh, MQTT through the gateway): every message once
+    transports = json.loads((out / "transports.json").read_text())
+    rows = {row["way"]: row for row in transports["rows"]}
+    assert list(rows) == list(LABELS.values())
+    for way, label in LABELS.items():
+        row = rows[label]
+        if way == "mqtt" and mosquitto_binary() is None:
+            assert "not measured" in row["note"]
+            continue
+        assert row["missing"] == 0 and row.get("strangers", 0) == 0, row
+        assert row["msgs/s"] > 0 and row["p50 ms 2,000/s"] is not None and row["CPU s/10k"] > 0, row
+    assert transports["headline"]["every message in Kafka once"] == "yes"
