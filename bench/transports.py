@@ -256,7 +256,7 @@ def run(ctx: BenchContext) -> Result:
         "messages in flight to the gateway, which acknowledges each only once it is spooled). The devices' "
         "acknowledgement is Mosquitto's PUBACK; what Mosquitto did not acknowledge paho sends again when it "
         "reconnects on its session (ReliableSender never resends over MQTT), and the devices keep at most "
-        f"{MqttLink.MAX_UNACKED:,} unacknowledged (MqttLink.MAX_UNACKED: paho numbers messages 1..65,535 and would "
+        f"{MqttLink.max_unacked:,} unacknowledged (MqttLink.max_unacked: paho numbers messages 1..65,535 and would "
         "reuse a number still waiting in its queue).",
         "Every message is read back from Kafka and matched by key and value bytes: missing must be 0; copies are "
         "extra copies of a message (allowed through a gateway, counted); resent: messages the devices sent again "

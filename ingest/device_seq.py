@@ -50,6 +50,9 @@ class DeviceSeq:
         self.holes[i:i + 1] = pieces
         return True
 
+    def copy(self) -> DeviceSeq:
+        return DeviceSeq(self.highest, [list(h) for h in self.holes])
+
     def _prune(self, window: int, max_holes: int) -> None:
         floor = self.highest - window
         while self.holes and self.holes[0][1] < floor:
@@ -102,7 +105,3 @@ class SeqMarks:
             highest, holes = value
             devices[str(device)] = DeviceSeq(int(highest), [[int(lo), int(hi)] for lo, hi in holes])
         return cls(devices, window)
-
-    def copy(self) -> SeqMarks:
-        return SeqMarks({d: DeviceSeq(m.highest, [list(h) for h in m.holes]) for d, m in self.devices.items()},
-                        self.window)

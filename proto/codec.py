@@ -13,7 +13,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
@@ -158,6 +158,9 @@ AIR = Codec(AirQualityReading)
 STATION = Codec(StationEvent)
 ALERT = Codec(Alert)
 BUS_WINDOW = Codec(BusWindowStats)
+
+DOMAIN_CODECS: dict[str, Codec[Any]] = {"bus": BUS, "air": AIR, "station": STATION}
+"""The device message of each domain (Any: one message type per domain)."""
 
 CODECS: dict[str, Codec[Message]] = {c.name: c for c in (BUS, AIR, STATION, ALERT, BUS_WINDOW)}  # type: ignore[misc]
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 from smartcity.ingest.producer import Record
-from smartcity.proto.codec import AIR, BUS, STATION, Codec, Encoding
+from smartcity.proto.codec import DOMAIN_CODECS, Encoding
 from smartcity.simulator.events import SimEvent
 
 TOPICS: dict[str, str] = {
@@ -14,7 +13,7 @@ TOPICS: dict[str, str] = {
     "air": "smartcity.air.readings",
     "station": "smartcity.station.events",
 }
-CODECS: dict[str, Codec[Any]] = {"bus": BUS, "air": AIR, "station": STATION}  # Any: one message type per domain
+CODECS = DOMAIN_CODECS
 
 
 

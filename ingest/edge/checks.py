@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from smartcity.core.errors import DecodeError
 from smartcity.ingest.edge.envelope import DOMAINS, Envelope
-from smartcity.proto.codec import AIR, BUS, CONTENT_TYPE_HEADER, STATION, Codec, Encoding, encoding_from_headers
+from smartcity.proto.codec import CONTENT_TYPE_HEADER, DOMAIN_CODECS, Encoding, encoding_from_headers
 
-CODECS: dict[str, Codec] = {"bus": BUS, "air": AIR, "station": STATION}  # type: ignore[type-arg]
+CODECS = DOMAIN_CODECS
 ID_FIELDS = {"bus": "bus_id", "air": "sensor_id", "station": "station_id"}
 MAX_VALUE_BYTES = 900 * 1024  # below Kafka's default message limit, with room for headers
 

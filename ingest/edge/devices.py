@@ -36,6 +36,7 @@ RESEND_BATCH = 500
 class Link(ABC):
     transport: str
     resends = True  # False: the transport itself sends again what the other side did not acknowledge
+    max_unacked: int | None = None  # the most messages the transport can keep outstanding (None: no limit)
 
     @abstractmethod
     def connect(self) -> None: ...
@@ -44,7 +45,8 @@ class Link(ABC):
     def close(self) -> None: ...
 
     @abstractmethod
-    def send(self, address: str, value: bytes, content_type: str) -> None: ...
+    def send(self, address: str, value: bytes, content_type: str, seq: int | None) -> None:
+        """Send one message; ``seq`` is its device_seq when the sender waits for its acknowledgement."""
 
     @abstractmethod
     def acks(self) -> list[tuple[str, int]]:
@@ -77,7 +79,7 @@ class ZmqLink(Link):
         self.sub.close(0)
         self.context.term()
 
-    def send(self, address: str, value: bytes, content_type: str) -> None:
+    def send(self, address: str, value: bytes, content_type: str, seq: int | None) -> None:
         self.push.send_multipart([address.encode(), content_type.encode(), value])
 
     def acks(self) -> list[tuple[str, int]]:
@@ -111,7 +113,7 @@ class ZenohLink(Link):
     def close(self) -> None:
         self.session.close()  # type: ignore[no-untyped-call]
 
-    def send(self, address: str, value: bytes, content_type: str) -> None:
+    def send(self, address: str, value: bytes, content_type: str, seq: int | None) -> None:
         import zenoh
 
         encoding = self._encodings.get(content_type)
@@ -131,12 +133,12 @@ class ZenohLink(Link):
 class MqttLink(Link):
     """QoS 1 with a persistent session; the broker's PUBACK is the acknowledgement. The client sends
     again, on the same session, what the broker has not acknowledged, so the sender never does; and it
-    numbers messages 1..65535, reusing a number still in its queue, so no more than ``MAX_UNACKED`` may
+    numbers messages 1..65535, reusing a number still in its queue, so no more than ``max_unacked`` may
     be outstanding."""
 
     transport = "mqtt"
     resends = False
-    MAX_UNACKED = 20_000
+    max_unacked = 20_000
 
     def __init__(self, host: str, port: int, client_id: str | None = None) -> None:
         self.host, self.port = host, port
@@ -161,14 +163,11 @@ class MqttLink(Link):
         self.client.disconnect()
         self.client.loop_stop()
 
-    def send(self, address: str, value: bytes, content_type: str) -> None:
+    def send(self, address: str, value: bytes, content_type: str, seq: int | None) -> None:
         assert self.client is not None
-        seq = self._pending_seq
         info = self.client.publish(address, value, qos=1)
         if seq is not None:
             self._sent[info.mid] = (address, seq)
-
-    _pending_seq: int | None = None
 
     def acks(self) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
@@ -200,7 +199,7 @@ class ReliableSender:
                  max_unacked: int = 50_000) -> None:
         self.link, self.prefix = link, prefix
         self.resend_after_s = resend_after_s
-        self.max_unacked = min(max_unacked, MqttLink.MAX_UNACKED) if isinstance(link, MqttLink) else max_unacked
+        self.max_unacked = min(max_unacked, link.max_unacked or max_unacked)
         self.unacked: OrderedDict[tuple[str, int], tuple[bytes, str, float]] = OrderedDict()
         self.stats = SendStats()
         self._down_until: float | None = None
@@ -215,9 +214,7 @@ class ReliableSender:
         numbered = seq is not None and not envelope.dead
         while (numbered and len(self.unacked) >= self.max_unacked) or self._down_until is not None:
             self.service(0.005)
-        if isinstance(self.link, MqttLink):
-            self.link._pending_seq = seq if numbered else None
-        self.link.send(address, value, content_type)
+        self.link.send(address, value, content_type, seq if numbered else None)
         self.stats.sent += 1
         if not numbered:
             self.stats.unnumbered += 1
@@ -278,7 +275,7 @@ class ReliableSender:
             entry = self.unacked.get(key)
             if entry is None:
                 continue  # acknowledged meanwhile
-            self.link.send(key[0], entry[0], entry[1])
+            self.link.send(key[0], entry[0], entry[1], key[1])
             self.unacked[key] = (entry[0], entry[1], now)
             self.unacked.move_to_end(key)
             again += 1

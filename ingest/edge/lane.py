@@ -103,7 +103,7 @@ class Lane:
                 key = f"{envelope.domain}/{envelope.device}"
                 if key not in before:
                     mark = self.marks.devices.get(key)
-                    before[key] = None if mark is None else DeviceSeq(mark.highest, [list(h) for h in mark.holes])
+                    before[key] = None if mark is None else mark.copy()
                 if not self.marks.take(key, seq):
                     duplicates += 1
                     continue

@@ -51,9 +51,9 @@ def send_bad_messages(transport: str, env: dict[str, str], prefix: str = "smartc
     link.connect()
     time.sleep(1.0)  # a Zenoh peer learns the gateway's subscription just after connecting
     ct = "application/x-protobuf"
-    link.send(f"{prefix}/bus/B900", b"\xff\xfe garbage", ct)
-    link.send(f"{prefix}/bus/B901", BUS.encode(BusTelemetry(bus_id="B902", event_time_ms=1, device_seq=1)), ct)
-    link.send(f"{prefix}/tram/T1", BUS.encode(BusTelemetry(bus_id="T1", event_time_ms=1)), ct)
+    link.send(f"{prefix}/bus/B900", b"\xff\xfe garbage", ct, None)
+    link.send(f"{prefix}/bus/B901", BUS.encode(BusTelemetry(bus_id="B902", event_time_ms=1, device_seq=1)), ct, None)
+    link.send(f"{prefix}/tram/T1", BUS.encode(BusTelemetry(bus_id="T1", event_time_ms=1)), ct, None)
     time.sleep(1.0)
     link.close()
     return 3

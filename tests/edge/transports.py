@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,20 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from smartcity.bench.transport_gateway import mosquitto_binary as bench_mosquitto_binary
+from smartcity.devbroker.local import free_port, port_open
 from tests.conftest import IN_CI
 
 START = "2026-03-10T06:00"
 SEED = 7
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def mosquitto_binary() -> str:
-    found = shutil.which("mosquitto") or next((p for p in ("/usr/sbin/mosquitto",) if Path(p).exists()), None)
+    found = bench_mosquitto_binary()
     if found is None:
         message = "no Mosquitto broker (apt-get install mosquitto)"
         if IN_CI:
@@ -49,9 +43,8 @@ def start_mosquitto(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
                             stderr=(folder / "mosquitto.log").open("wb"))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, port
+        if port_open(port):
+            return proc, port
         time.sleep(0.05)
     proc.kill()
     message = f"Mosquitto did not start: {(folder / 'mosquitto.log').read_text()[-500:]}"
