@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "health": "smartcity.cli.health_cmd:health",
     "ingest": "smartcity.cli.ingest_cmd:ingest",
     "kafka": "smartcity.cli.kafka_cmds:kafka",
+    "live": "smartcity.cli.live_cmd:live",
     "report": "smartcity.cli.report_cmd:report",
     "samples": "smartcity.cli.samples_cmd:samples",
     "serve": "smartcity.cli.serve_cmd:serve",

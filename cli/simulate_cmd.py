@@ -215,13 +215,18 @@ def _to_edge(target: str, edge: EdgeSettings, records: Iterable[Record], *, spee
 
 
 def _city(city_dir: Path | None, scale: float | None, seed: int) -> City:
-    from smartcity.simulator import default_city, generate_city, import_gtfs, load_city
+    from smartcity.simulator import default_city, generate_city
 
     if city_dir is not None:
-        if city_dir.is_file() or (city_dir / "stop_times.txt").exists() or (city_dir / "stops.txt").exists():
-            return import_gtfs(city_dir, seed=seed)
-        return load_city(city_dir)
-    if scale is not None:
-        return generate_city(scale, seed)
-    return default_city()
+        return city_from(city_dir, seed)
+    return generate_city(scale, seed) if scale is not None else default_city()
+
+
+def city_from(city_dir: Path, seed: int = 0) -> City:
+    """A city folder, or a GTFS feed (a zip or a folder of .txt files) imported as a city."""
+    from smartcity.simulator import import_gtfs, load_city
+
+    if city_dir.is_file() or (city_dir / "stop_times.txt").exists() or (city_dir / "stops.txt").exists():
+        return import_gtfs(city_dir, seed=seed)
+    return load_city(city_dir)
 

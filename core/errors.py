@@ -113,11 +113,15 @@ class QueryError(TerminalError):
     """A query over the lake's catalog failed (DuckDB's message, one line)."""
 
 
-# -- transient by default ---------------------------------------------------------------------------
-
 class EdgeError(TerminalError):
     """The edge gateway cannot go on (a transport endpoint that cannot be bound, a damaged spool)."""
 
+
+class LiveError(TerminalError):
+    """The live view cannot start or cannot reach its store."""
+
+
+# -- transient by default ---------------------------------------------------------------------------
 
 class KafkaUnavailableError(TransientError):
     """The Kafka cluster did not answer in time (down, unreachable, a coordinator moving)."""

@@ -27,6 +27,7 @@ from smartcity.ingest.edge.settings import EdgeSettings
 from smartcity.ingest.health import HealthSettings
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.ingest.sink.settings import IngestSettings
+from smartcity.live.settings import LiveSettings
 from smartcity.storage.settings import LakeSettings
 
 ENV_PREFIX = "SMARTCITY_"
@@ -46,6 +47,7 @@ class Settings(BaseModel):
     ingest: IngestSettings = IngestSettings()
     alerts: AlertSettings = AlertSettings()
     edge: EdgeSettings = EdgeSettings()
+    live: LiveSettings = LiveSettings()
     health: HealthSettings = HealthSettings()
 
 

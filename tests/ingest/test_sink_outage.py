@@ -34,6 +34,11 @@ def _records(start: int, stop: int, bad: int) -> list[tuple[bytes, bytes, list[t
     return good + [(b"B99", b"\xff not a message %d" % n, list(headers)) for n in range(bad)]
 
 
+def _assert_alive(daemon: subprocess.Popen[str]) -> None:
+    if daemon.poll() is not None:
+        pytest.fail(f"the sink exited {daemon.returncode}: {daemon.stderr.read()[-3000:] if daemon.stderr else ''}")
+
+
 @pytest.mark.parametrize("membership", [[], ["--instance-id", "a"]], ids=["dynamic", "static"])
 def test_the_sink_rides_out_a_broker_outage(tmp_path: Path, unique: str, membership: list[str]) -> None:
     env = _own_cache(tmp_path)
@@ -57,13 +62,13 @@ def test_the_sink_rides_out_a_broker_outage(tmp_path: Path, unique: str, members
         stopped = _cli(env, "kafka", "stop", "--keep-data")
         assert stopped.returncode == 0, stopped.stderr
         time.sleep(25)
-        assert daemon.poll() is None, daemon.stderr.read()[-2000:] if daemon.stderr else ""
+        _assert_alive(daemon)
         assert "waiting for Kafka" in heartbeat_status(beat)
         restarted, _ = _start(env, data_dir)
         assert restarted == bootstrap
         produce(settings, settings.topic("bus"), _records(4000, 5000, 0))
         time.sleep(8)
-        assert daemon.poll() is None
+        _assert_alive(daemon)
         assert heartbeat_status(beat) == "ok"
         run_sink(settings, lake, group, timeout=300)
         landed = landed_offsets(lake)
