@@ -95,6 +95,7 @@ class LiveState:
         return old if old is not None else {}
 
     def _set(self, changes: Changes, kind: str, record: Record) -> None:
+        record = {k: v for k, v in record.items() if v is not None}  # absent, as the store keeps it
         self.records[kind][record["id"]] = record
         changes.put(kind, record["id"], record)
 

@@ -56,6 +56,7 @@ class Browser:
         self.errors: list[str] = []
         self.call("Runtime.enable")
         self.call("Page.enable")
+        self.call("Emulation.setFocusEmulationEnabled", enabled=True)
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         ident = next(self._ids)
@@ -95,10 +96,11 @@ class Browser:
                 raise TimeoutError(f"still false after {timeout} s: {expression}")
             time.sleep(every)
 
-    def key(self, key: str, code: str | None = None) -> None:
-        for kind in ("keyDown", "keyUp"):
-            self.call("Input.dispatchKeyEvent", type=kind, key=key, code=code or key,
-                      windowsVirtualKeyCode={"Tab": 9, "Enter": 13}.get(key, 0))
+    def key(self, key: str) -> None:
+        """Press and release Tab or Enter in the focused element, as a keyboard would."""
+        code, text = {"Tab": (9, "\t"), "Enter": (13, "\r")}[key]
+        self.call("Input.dispatchKeyEvent", type="keyDown", key=key, code=key, windowsVirtualKeyCode=code, text=text)
+        self.call("Input.dispatchKeyEvent", type="keyUp", key=key, code=key, windowsVirtualKeyCode=code)
 
     def screenshot(self, path: Path) -> Path:
         data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
