@@ -13,7 +13,7 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     "sink": ("smartcity.bench.sink", "smartcity ingest vs a bare Kafka read; memory with a backlog"),
     "serialization": ("smartcity.bench.serialization", "JSON vs Protobuf: size, codec speed, produce-to-lake"),
     "batching": ("smartcity.bench.batching", "persisting every 3, 100, 10k messages: throughput and files"),
-    "formats": ("smartcity.bench.formats", "CSV vs HDF5 vs Parquet: write speed, size, DuckDB query time"),
+    "formats": ("smartcity.bench.formats", "CSV vs HDF5 vs Parquet vs SurrealDB: write speed, size, query time"),
     "partitions": ("smartcity.bench.partitions", "1, 8, 32 partitions with 1 and 2 sink group members"),
     "cluster": ("smartcity.bench.cluster", "replication factor 1/2/3 and 1 vs 3 brokers"),
     "limits": ("smartcity.bench.limits", "Kafka's ProducerPerformance/ConsumerPerformance vs smartcity"),
@@ -21,6 +21,7 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     "analytics": ("smartcity.bench.analytics", "the marts vs the pandas baseline at two data sizes"),
     "alerts": ("smartcity.bench.alerts", "produce-to-alert latency at 20k msgs/s and the sustained input rate"),
     "transports": ("smartcity.bench.transports", "devices into Kafka: direct vs ZeroMQ, Zenoh, MQTT via the gateway"),
+    "live": ("smartcity.bench.live", "the live view: event-to-browser latency for 500 clients, one stalled"),
 }
 
 

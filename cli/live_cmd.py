@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import click
 
 from smartcity.cli.common import err, kafka_flags, kafka_options, settings_for
 from smartcity.cli.params import SECONDS
+from smartcity.core.errors import LiveError
 
 # flag name -> LiveSettings field
 _FIELDS = {"host": "host", "port": "port", "store": "store", "lookback": "lookback_s", "client_queue": "client_queue"}
@@ -47,6 +49,7 @@ def live(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: tu
 
     from smartcity.cli.simulate_cmd import city_from
     from smartcity.live.app import create_app
+    from smartcity.live.store import LiveStore
     from smartcity.simulator import default_city
 
     given: dict[str, Any] = {field: ctx.params[flag] for flag, field in _FIELDS.items()}
@@ -57,6 +60,27 @@ def live(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: tu
                               flag_names=names)
     city = city_from(city_dir) if city_dir is not None else default_city()
     settings = everything.live
-    app = create_app(everything.kafka, settings, city)
+    sock = listening_socket(settings.host, settings.port, settings.send_buffer_kib)
+    store = LiveStore(settings)
+    store.load()  # a store it cannot read stops here, with one line
+    app = create_app(everything.kafka, settings, city, store)
     err.print(f"live view on http://{settings.host}:{settings.port} (state in {settings.store})", markup=False)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5)
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def listening_socket(host: str, port: int, send_buffer_kib: int) -> socket.socket:
+    """The server's socket; connections inherit its bounded send buffer (Linux autotunes it up to
+    megabytes otherwise, which a browser that stops reading would fill before its queue drops anything)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_kib * 1024)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise LiveError(f"cannot serve on {host}:{port}: {exc.strerror} (choose another --port or --host)") from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock

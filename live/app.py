@@ -20,6 +20,7 @@ from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
+from smartcity.core.errors import LiveError
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.live.feed import Feed
 from smartcity.live.hub import Hub
@@ -42,28 +43,34 @@ class Live:
     settings: LiveSettings
 
 
-def create_app(kafka: KafkaSettings, settings: LiveSettings, city: City) -> FastAPI:
+def create_app(kafka: KafkaSettings, settings: LiveSettings, city: City, store: LiveStore | None = None) -> FastAPI:
+    """The application; ``store`` is opened (and closed) by it unless given (the CLI opens it first, so
+    that a store it cannot open is a one-line error before anything is served)."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = LiveStore(settings)
-        records, positions = await asyncio.to_thread(store.load)
+        live_store = store if store is not None else LiveStore(settings)
+        records, positions = await asyncio.to_thread(live_store.load)
         state = LiveState.from_records(records)
         hub = Hub(client_queue=settings.client_queue, history=settings.history)
         hub.load(state.snapshot())  # the stored picture, before anything new arrives
         loop = asyncio.get_running_loop()
-        feed = Feed(kafka, settings, store, state, positions,
+        feed = Feed(kafka, settings, live_store, state, positions,
                     publish=lambda payload, data: loop.call_soon_threadsafe(hub.publish, payload, data))
         feed.start()
-        app.state.live = Live(store, hub, feed, network(city), settings)
+        app.state.live = Live(live_store, hub, feed, network(city), settings)
         try:
             yield
         finally:
             feed.stop()
             await asyncio.to_thread(feed.join, 10)
-            store.close()
+            live_store.close()
 
     app = FastAPI(title="smartcity live", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.mount("/static", StaticFiles(directory=str(PAGE)), name="static")
+
+    @app.exception_handler(LiveError)
+    async def store_unavailable(request: Request, exc: LiveError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=503)
 
     def live(request: Request) -> Live:
         return request.app.state.live  # type: ignore[no-any-return]

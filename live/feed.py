@@ -116,6 +116,7 @@ class Feed(threading.Thread):
         getattr(self.state, method)(decoded, changes)
         _, timestamp = message.timestamp()
         changes.produced_ms = max(changes.produced_ms, timestamp)
+        changes.first_ms = min(changes.first_ms, timestamp) if changes.first_ms else timestamp
 
     def _flush(self, changes: Changes, unsaved: Changes) -> None:
         payload = changes.payload()
@@ -135,6 +136,8 @@ class Feed(threading.Thread):
 
     def _save(self, unsaved: Changes) -> None:
         try:
+            if self.error is not None:
+                self.store.reopen()  # a write failed: the engine takes no more until reopened
             self.store.save(unsaved, self.positions)
         except LiveError as exc:
             self.stats["store_failures"] += 1

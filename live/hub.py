@@ -55,12 +55,15 @@ class Client:
     dropped: int = 0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def offer(self, data: bytes) -> None:
-        if len(self.queue) >= self.size:
+    def offer(self, data: bytes) -> bool:
+        """Queue a frame; True when the oldest had to go to make room."""
+        full = len(self.queue) >= self.size
+        if full:
             self.queue.popleft()
             self.dropped += 1
         self.queue.append(data)
         self.wake.set()
+        return full
 
 
 @dataclass
@@ -94,7 +97,8 @@ class Hub:
             self.ring.popleft()
         self.stats["published"] += 1
         for client in self.clients:
-            client.offer(message)
+            if client.offer(message):
+                self.stats["dropped"] += 1
 
     def _merge(self, payload: Record) -> None:
         for kind in KINDS:
@@ -146,7 +150,6 @@ class Hub:
             while True:
                 if client.dropped:
                     dropped, client.dropped = client.dropped, 0
-                    self.stats["dropped"] += dropped
                     client.queue.clear()  # the snapshot holds everything they carried
                     yield frame("dropped", orjson.dumps({"dropped": dropped}))
                     yield self.snapshot()

@@ -29,6 +29,8 @@ class LiveSettings(BaseModel):
                               "are dropped (it is told, and sent the whole picture again)")
     history: int = Field(default=2048, ge=1, description="recent updates kept for reconnecting browsers "
                          "(Last-Event-ID)")
+    send_buffer_kib: int = Field(default=128, ge=16, le=65536, description="kernel send buffer per connection (KiB): "
+                                 "what a browser that stops reading can hold before its own queue starts dropping")
     keepalive_s: float = Field(default=15.0, gt=0, description="seconds between keep-alive comments on idle streams")
     sensor_stale_s: int = Field(default=3 * 3600, ge=60, description="a sensor silent this long is shown as stale")
 

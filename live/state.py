@@ -44,6 +44,8 @@ class Changes:
     closed: set[str] = field(default_factory=set)
     produced_ms: int = 0
     """Newest Kafka timestamp among the messages behind these changes (for event-to-client latency)."""
+    first_ms: int = 0
+    """Oldest Kafka timestamp among them (it waited longest for the flush)."""
 
     def put(self, kind: str, key: str, record: Record) -> None:
         self.records[(kind, key)] = record
@@ -62,6 +64,7 @@ class Changes:
         """The update sent to browsers: changed records by kind, closed alert ids."""
         out: Record = {f"{kind}s" if kind != "fleet" else kind: self.by_kind(kind) for kind in KINDS}
         out["closed"] = sorted(self.closed)
+        out["first_ms"] = self.first_ms
         out["produced_ms"] = self.produced_ms
         return out
 

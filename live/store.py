@@ -33,23 +33,40 @@ class LiveStore:
     """A connection to the live state; safe to share between the feed thread and API workers."""
 
     def __init__(self, settings: LiveSettings) -> None:
-        from surrealdb import RecordID, Surreal
+        from surrealdb import RecordID
 
         self._record_id = RecordID
+        self.settings = settings
         path = settings.embedded_path()
         if path is not None:
             path.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db: Any = Surreal(settings.store)
-            self._db.connect()
-            if settings.store_username and settings.store_password:
-                self._db.signin({"username": settings.store_username,
-                                 "password": settings.store_password.get_secret_value()})
-            self._db.use(settings.store_namespace, settings.store_database)
-        except Exception as exc:  # the SDK raises its own errors, OSError and RuntimeError from the engine
-            raise LiveError(f"cannot open the live store {settings.store}: {exc} (check [live] store; "
-                            "a surrealkv:// folder can be used by one server at a time)") from exc
         self._lock = threading.Lock()
+        self._db: Any = self._connect()
+
+    def _connect(self) -> Any:
+        from surrealdb import Surreal
+
+        settings = self.settings
+        try:
+            db = Surreal(settings.store)
+            db.connect()
+            if settings.store_username and settings.store_password:
+                db.signin({"username": settings.store_username, "password": settings.store_password.get_secret_value()})
+            db.use(settings.store_namespace, settings.store_database)
+        except Exception as exc:  # the SDK raises its own errors, OSError and RuntimeError from the engine
+            raise LiveError(f"cannot open the live store {settings.store}: {_one_line(exc)} (check [live] store; "
+                            "a surrealkv:// folder can be used by one server at a time)") from exc
+        return db
+
+    def reopen(self) -> None:
+        """Connect again: after a failed write (a full disk) the embedded engine refuses every later one
+        until it is reopened, from what it committed."""
+        with self._lock:
+            try:
+                self._db.close()
+            except Exception:  # closing a connection that failed may fail too; it is dropped either way
+                pass
+            self._db = self._connect()
 
     def close(self) -> None:
         with self._lock:
@@ -60,7 +77,7 @@ class LiveStore:
             try:
                 return self._db.query(sql, params or {})
             except Exception as exc:
-                raise LiveError(f"the live store refused a query: {exc}") from exc
+                raise LiveError(f"the live store refused a query: {_one_line(exc)}") from exc
 
     def save(self, changes: Changes, positions: Positions) -> None:
         """Write what changed and where the feed is, in one transaction."""
@@ -121,6 +138,10 @@ class LiveStore:
             clauses.append("severity = $severity")
             params["severity"] = severity
         return self.select("alert", _where(clauses), params)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def _where(clauses: list[str]) -> str:

@@ -40,7 +40,7 @@ def test_compose_runs_the_services_the_design_names() -> None:
     assert services["kafka"]["image"].startswith("apache/kafka:4.")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     wanted = {"topics-init": "topics", "ingest": "ingest", "alerts": "alerts", "simulator": "simulate",
-              "flows": "serve", "edge": "edge"}
+              "flows": "serve", "edge": "edge", "live": "live"}
     for service, subcommand in wanted.items():
         assert services[service]["command"][0] == subcommand
     assert "prefect-server" in services and "lake" in spec["volumes"]
@@ -50,6 +50,12 @@ def test_compose_runs_the_services_the_design_names() -> None:
     assert "edge-spool:/spool" in services["edge"]["volumes"] and "mosquitto" in services["edge"]["depends_on"]
     conf = (REPO / "deploy" / "mosquitto" / "mosquitto.conf").read_text()
     assert "persistence true" in conf and "max_queued_messages 0" in conf
+    # the live view keeps its state on a volume (embedded SurrealDB); a SurrealDB server is a profile away,
+    # the same engine version as the one the Python SDK embeds
+    assert "live-state:/live-state" in services["live"]["volumes"]
+    assert "surrealkv:///live-state/" in services["live"]["environment"]["SMARTCITY_LIVE_STORE"]
+    assert services["surrealdb"]["profiles"] == ["surrealdb"]
+    assert services["surrealdb"]["image"] == "surrealdb/surrealdb:v2.3.10"
 
 
 def test_compose_publishes_on_loopback_and_binds_metrics_in_the_network() -> None:
@@ -57,7 +63,7 @@ def test_compose_publishes_on_loopback_and_binds_metrics_in_the_network() -> Non
     on every interface inside their containers only because compose says so."""
     spec = yaml.safe_load(COMPOSE.read_text())
     published = {name: svc["ports"] for name, svc in spec["services"].items() if svc.get("ports")}
-    assert set(published) == {"kafka", "ingest", "alerts", "prefect-server", "mosquitto", "edge"}
+    assert set(published) == {"kafka", "ingest", "alerts", "prefect-server", "mosquitto", "edge", "live", "surrealdb"}
     for ports in published.values():
         assert all(str(port).startswith("127.0.0.1:") for port in ports), ports
     assert spec["services"]["ingest"]["environment"]["SMARTCITY_INGEST_METRICS_HOST"] == "0.0.0.0"

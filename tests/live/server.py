@@ -64,11 +64,15 @@ class Server:
         return httpx.get(f"{self.url}/api/health", timeout=10).json()  # type: ignore[no-any-return]
 
     def wait_for(self, path: str, check: Any, timeout: float = 20.0, **params: Any) -> Any:
+        """Poll ``path`` until ``check`` holds (a 503, the store unavailable for now, counts as not yet)."""
         deadline = time.monotonic() + timeout
         while True:
-            value = self.get(path, **params)
-            if check(value):
-                return value
+            response = httpx.get(f"{self.url}{path}", params=params, timeout=10)
+            value = response.json()
+            if response.status_code != 503:
+                response.raise_for_status()
+                if check(value):
+                    return value
             if time.monotonic() > deadline:
                 raise AssertionError(f"{path} never matched; last: {value}")
             time.sleep(0.1)
