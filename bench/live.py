@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import numpy as np
@@ -36,14 +36,15 @@ PHASES = ("without a stalled client", "with a stalled client")
 def _produce(settings: KafkaSettings, rate: float, stop: threading.Event) -> int:
     """Bus readings at ``rate`` per second (each bus moves a little every time) until ``stop``."""
     producer, sent, began = Producer(producer_config(settings)), 0, time.monotonic()
-    headers = BUS.headers("protobuf")
+    headers: Any = BUS.headers("protobuf")
     while not stop.is_set():
         due = int((time.monotonic() - began) * rate)
         while sent < due:
             i = sent % BUSES
-            message = BusTelemetry(bus_id=f"B{i:03d}", route_id=f"R{i % 8:02d}", event_time_ms=int(time.time() * 1000),
-                                   latitude=47.35 + (sent % 500) / 10_000, longitude=8.5 + i / 1000,
-                                   passengers=sent % 90, capacity=90, occupancy_status=(sent // BUSES) % 6)
+            message = BusTelemetry(bus_id=f"B{i:03d}", route_id=f"R{i % 8:02d}",
+                                   event_time_ms=int(time.time() * 1000), latitude=47.35 + (sent % 500) / 10_000,
+                                   longitude=8.5 + i / 1000, passengers=sent % 90, capacity=90,
+                                   occupancy_status=cast(Any, (sent // BUSES) % 6))
             producer.produce(settings.topic("bus"), BUS.encode(message), message.bus_id.encode(), headers=headers)
             sent += 1
         producer.poll(0.005)
@@ -63,12 +64,12 @@ def run(ctx: BenchContext) -> Result:
     settings = ctx.settings(partitions=2)
     create_topics(settings, [settings.topic(k) for k in ("bus", "air", "station", "alerts", "bus_windows")])
     port = free_port()
-    env = dict(os.environ, SMARTCITY_KAFKA_BOOTSTRAP_SERVERS=settings.bootstrap_servers,
+    env = dict(os.environ, SMARTCITY_KAFKA_BOOTSTRAP_SERVERS=str(settings.bootstrap_servers),
                SMARTCITY_KAFKA_TOPIC_PREFIX=settings.topic_prefix)
     store = ctx.scratch("live-store")
     server = subprocess.Popen([sys.executable, "-m", "smartcity.cli.main", "live", "--port", str(port),
-                               "--store", f"surrealkv://{store}", "--client-queue", str(queue)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+                               "--store", f"surrealkv://{store}", "--client-queue", str(queue)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     stop, sent = threading.Event(), [0]
     producer = threading.Thread(target=lambda: sent.__setitem__(0, _produce(settings, rate, stop)), daemon=True)
     try:
@@ -78,9 +79,10 @@ def run(ctx: BenchContext) -> Result:
             try:
                 httpx.get(f"{url}/api/health", timeout=2)
                 break
-            except httpx.TransportError:
+            except httpx.TransportError as exc:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the live server did not start: {server.stderr.read() if server.stderr else ''}")
+                    why = server.stderr.read() if server.stderr else ""
+                    raise RuntimeError(f"the live server did not start: {why}") from exc
                 time.sleep(0.2)
         producer.start()
         ctx.log(f"live: {clients} clients, {rate:.0f} msgs/s, {seconds:.0f} s without and {seconds:.0f} s with a "

@@ -27,7 +27,8 @@ def folder_bytes(path: Path) -> int:
 def surreal_rows(table: pa.Table) -> list[dict[str, Any]]:
     """The landed rows as SurrealDB documents (the columns the query and the live view use)."""
     names = [c for c in COLUMNS if c in table.column_names]
-    return table.select(names).to_pylist()
+    rows: list[dict[str, Any]] = table.select(names).to_pylist()
+    return rows
 
 
 def write_and_query(rows: list[dict[str, Any]], folder: Path, repeats: int) -> dict[str, float]:

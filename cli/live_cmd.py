@@ -61,9 +61,9 @@ def live(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: tu
     city = city_from(city_dir) if city_dir is not None else default_city()
     settings = everything.live
     sock = listening_socket(settings.host, settings.port, settings.send_buffer_kib)
-    store = LiveStore(settings)
-    store.load()  # a store it cannot read stops here, with one line
-    app = create_app(everything.kafka, settings, city, store)
+    live_store = LiveStore(settings)
+    live_store.load()  # a store it cannot read stops here, with one line
+    app = create_app(everything.kafka, settings, city, live_store)
     err.print(f"live view on http://{settings.host}:{settings.port} (state in {settings.store})", markup=False)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
     uvicorn.Server(config).run(sockets=[sock])

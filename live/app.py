@@ -54,8 +54,11 @@ def create_app(kafka: KafkaSettings, settings: LiveSettings, city: City, store: 
         hub = Hub(client_queue=settings.client_queue, history=settings.history)
         hub.load(state.snapshot())  # the stored picture, before anything new arrives
         loop = asyncio.get_running_loop()
-        feed = Feed(kafka, settings, live_store, state, positions,
-                    publish=lambda payload, data: loop.call_soon_threadsafe(hub.publish, payload, data))
+
+        def publish(payload: dict[str, Any], data: bytes) -> None:  # called on the feed thread
+            loop.call_soon_threadsafe(hub.publish, payload, data)
+
+        feed = Feed(kafka, settings, live_store, state, positions, publish=publish)
         feed.start()
         app.state.live = Live(live_store, hub, feed, network(city), settings)
         try:

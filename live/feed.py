@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import OFFSET_END, Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -26,7 +26,7 @@ from smartcity.live.hub import encode_update
 from smartcity.live.settings import LiveSettings
 from smartcity.live.state import Changes, LiveState, Record
 from smartcity.live.store import LiveStore, Positions
-from smartcity.proto.codec import AIR, ALERT, BUS, BUS_WINDOW, STATION, Codec
+from smartcity.proto.codec import AIR, ALERT, BUS, BUS_WINDOW, STATION, Codec, Headers
 
 log = logging.getLogger("smartcity.live")
 DISCOVER_S = 10.0
@@ -108,7 +108,7 @@ class Feed(threading.Thread):
         self.stats["messages"] += 1
         codec, method = self.topics[topic]
         try:
-            decoded = codec.decode(message.value(), message.headers())
+            decoded = codec.decode(message.value(), cast(Headers, message.headers()))
         except DecodeError as exc:
             self.stats["undecodable"] += 1
             log.debug("skipping an undecodable message at %s[%d]@%d: %s", topic, partition, offset, exc)

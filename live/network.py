@@ -24,8 +24,8 @@ def network(city: City) -> dict[str, Any]:
         routes.append({"id": route.route_id, "short_name": route.short_name, "long_name": route.long_name,
                        "paths": paths})
     sensors = [{"id": s.sensor_id, "name": s.name, "lat": s.lat, "lon": s.lon} for s in city.sensors]
-    lats = [p["lat"] for p in stops + sensors]
-    lons = [p["lon"] for p in stops + sensors]
+    lats = [s.lat for s in city.stops] + [s.lat for s in city.sensors]
+    lons = [s.lon for s in city.stops] + [s.lon for s in city.sensors]
     bounds = [min(lats), min(lons), max(lats), max(lons)] if lats else [0.0, 0.0, 0.0, 0.0]
     return {"name": city.name, "timezone": city.timezone, "bounds": bounds, "stops": stops, "routes": routes,
             "sensors": sensors}

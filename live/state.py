@@ -16,8 +16,8 @@ from typing import Any
 from smartcity.analysis.air.aqi import aqi_category
 from smartcity.analysis.air.nowcast import WINDOW_HOURS, nowcast_aqi
 from smartcity.proto.codec import enum_names
-from smartcity.proto.smartcity.v1.alert_pb2 import Alert
 from smartcity.proto.smartcity.v1.air_pb2 import AirQualityReading
+from smartcity.proto.smartcity.v1.alert_pb2 import Alert
 from smartcity.proto.smartcity.v1.bus_pb2 import BusTelemetry
 from smartcity.proto.smartcity.v1.station_pb2 import StationEvent
 from smartcity.proto.smartcity.v1.window_pb2 import BusWindowStats

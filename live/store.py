@@ -9,6 +9,7 @@ from the wire are bound as query parameters, never spliced into SurrealQL.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -48,7 +49,7 @@ class LiveStore:
 
         settings = self.settings
         try:
-            db = Surreal(settings.store)
+            db: Any = Surreal(settings.store)
             db.connect()
             if settings.store_username and settings.store_password:
                 db.signin({"username": settings.store_username, "password": settings.store_password.get_secret_value()})
@@ -62,10 +63,8 @@ class LiveStore:
         """Connect again: after a failed write (a full disk) the embedded engine refuses every later one
         until it is reopened, from what it committed."""
         with self._lock:
-            try:
+            with contextlib.suppress(Exception):  # closing a failed connection may fail too; it is dropped anyway
                 self._db.close()
-            except Exception:  # closing a connection that failed may fail too; it is dropped either way
-                pass
             self._db = self._connect()
 
     def close(self) -> None:
@@ -105,7 +104,8 @@ class LiveStore:
     def vehicles(self, route: str | None = None, occupancy: list[str] | None = None,
                  at_least: str | None = None) -> list[Record]:
         """Vehicles, optionally of one route, in some occupancy states, or at least as full as ``at_least``."""
-        clauses, params = [], {}
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
         if route:
             clauses.append("route_id = $route")
             params["route"] = route

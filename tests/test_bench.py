@@ -49,3 +49,12 @@ def test_quick_suite_writes_every_experiment(kafka_bootstrap: str, tmp_path: Pat
         assert row["missing"] == 0 and row.get("strangers", 0) == 0, row
         assert row["msgs/s"] > 0 and row["p50 ms 2,000/s"] is not None and row["CPU s/10k"] > 0, row
     assert transports["headline"]["every message in Kafka once"] == "yes"
+    # SurrealDB beside the lake formats: the same rows, the same aggregate, the same groups
+    formats = {row["format"]: row for row in json.loads((out / "formats.json").read_text())["rows"]}
+    assert formats["surrealdb"]["groups"] == formats["parquet"]["groups"] > 0
+    assert formats["surrealdb"]["write msgs/s"] > 0 and formats["surrealdb"]["query s"] > 0
+    # the live view: every healthy client stayed connected in both phases; the stalled one overflowed its queue
+    live = json.loads((out / "live.json").read_text())
+    assert [row["healthy clients"] for row in live["rows"]] == [100, 100]
+    assert all(row["updates timed"] > 0 for row in live["rows"])
+    assert live["headline"]["updates dropped for the stalled client"] > 0

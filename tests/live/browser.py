@@ -74,7 +74,8 @@ class Browser:
             details = message["params"]["exceptionDetails"]
             self.errors.append(details.get("exception", {}).get("description") or details.get("text", ""))
         elif message.get("method") == "Runtime.consoleAPICalled" and message["params"]["type"] == "error":
-            self.errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in message["params"]["args"]))
+            args = message["params"]["args"]
+            self.errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in args))
 
     def navigate(self, url: str) -> None:
         self.call("Page.navigate", url=url)
