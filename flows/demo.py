@@ -58,10 +58,11 @@ def run_demo(lake: Path, day: date = DEMO_DAY, seed: int = 7, history_days: int 
     settings = LakeSettings(path=lake)
     config = demo_config(start)
     history = timed(f"air history {history_start.date()} .. {day - timedelta(days=1)} (hourly)",
-                    lambda: air_history(city, history_start, start, seed))
+                    lambda: air_history(city, history_start, start, seed)) if history_days else None
     if kafka_bootstrap is None:
-        timed("air history into the lake", lambda: frame_to_lake(history, AIR_READINGS, settings,
-                                                                   to_ms(history_start), to_ms(start)))
+        if history is not None:
+            timed("air history into the lake", lambda: frame_to_lake(history, AIR_READINGS, settings,
+                                                                       to_ms(history_start), to_ms(start)))
         timed(f"simulate {day} into the lake (no Kafka)", lambda: events_to_lake(
             simulate(city, start, timedelta(days=1), seed, config=config), settings, to_ms(start)))
         timed("alerts and window statistics over the day (the alert engine, no Kafka)",
@@ -73,9 +74,10 @@ def run_demo(lake: Path, day: date = DEMO_DAY, seed: int = 7, history_days: int 
     from smartcity.flows import pipelines
 
     calendar_start = max(history_start.date(), day - timedelta(days=CALENDAR_DAYS))
-    timed(f"flow air_quality (hourly AQI back to {calendar_start}, for the calendar)", lambda: pipelines.air_quality(
-        str(lake), start=calendar_start.isoformat(), end=(day - timedelta(days=1)).isoformat(),
-        marts=["air_quality_hourly"]))
+    if calendar_start < day:  # some history to show in the calendar
+        timed(f"flow air_quality (hourly AQI back to {calendar_start}, for the calendar)",
+              lambda: pipelines.air_quality(str(lake), start=calendar_start.isoformat(),
+                                            end=(day - timedelta(days=1)).isoformat(), marts=["air_quality_hourly"]))
     timed("flow air_quality", lambda: pipelines.air_quality(str(lake), date=day.isoformat()))
     timed("flow bus_operations", lambda: pipelines.bus_operations(str(lake), date=day.isoformat()))
     timed("flow station_service", lambda: pipelines.station_service(str(lake), date=day.isoformat()))
@@ -140,7 +142,8 @@ def _through_kafka(bootstrap: str, lake: Path, city: Any, start: datetime, seed:
             msg = AirQualityReading(**{k: v for k, v in zip(fields, row, strict=True) if v is not None})
             yield topics["air"], msg.sensor_id.encode(), msg.SerializeToString(), headers, msg.event_time_ms
 
-    timed("air history into Kafka", lambda: produce_records(kafka, history_records()))
+    if history is not None:
+        timed("air history into Kafka", lambda: produce_records(kafka, history_records()))
     timed("simulate the day into Kafka", lambda: produce_records(
         kafka, to_records(simulate(city, start, timedelta(days=1), seed, config=config), topics=topics)))
     timed("smartcity alerts over the day (until idle)", lambda: _alerts_daemon(kafka))
