@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help install kafka-jars test lint proto demo samples bench clean
@@ -24,8 +25,8 @@ $(STAMP): pyproject.toml constraints.txt
 kafka-jars: install ## Fetch the Apache Kafka broker jars into $$SMARTCITY_CACHE (once)
 	$(BIN)/smartcity kafka provision
 
-test: install kafka-jars ## Run the test suite; it starts its own Kafka broker (PYTEST_ARGS=... to narrow)
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: install kafka-jars ## Run the test suite in PYTEST_WORKERS processes, each with its own Kafka broker (PYTEST_ARGS=... to narrow)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 lint: install ## ruff check and mypy (strict on storage/ and analysis/)
 	$(BIN)/ruff check .

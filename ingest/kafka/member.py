@@ -67,6 +67,38 @@ def check_error(err: KafkaError, error: type[SmartcityError], *, missing_topic_f
     log.warning("kafka: %s", err.str())
 
 
+UNREACHABLE = frozenset({KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE})
+PROBE_EVERY_S = 5.0
+
+
+class Reach:
+    """Whether the consumer itself says Kafka cannot be reached: from its latest transport error until a
+    fetch succeeds or a metadata request (every ``PROBE_EVERY_S`` while in doubt) is answered. A member with
+    nothing to land during an outage then still says it waits for Kafka."""
+
+    def __init__(self) -> None:
+        self.error: str | None = None
+        self._probed = 0.0
+
+    def saw(self, err: KafkaError) -> None:
+        if err.code() in UNREACHABLE:
+            self.error = err.str()
+
+    def fetched(self) -> None:
+        self.error = None
+
+    def probe(self, consumer: Consumer, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if self.error is None or now - self._probed < PROBE_EVERY_S:
+            return
+        self._probed = now
+        try:
+            consumer.list_topics(timeout=1.0)
+        except KafkaException:
+            return
+        self.error = None
+
+
 class AssignmentClock:
     """Fails a member that waits too long for its first assignment."""
 

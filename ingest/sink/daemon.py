@@ -31,6 +31,7 @@ from smartcity.ingest.kafka.config import producer_config
 from smartcity.ingest.kafka.member import (
     AssignmentClock,
     InstanceFenced,
+    Reach,
     Rejoins,
     check_error,
     close_fenced,
@@ -107,6 +108,7 @@ class Sink:
         self.producer: Producer | None = None
         self.writer: Writer | None = None
         self._rejoins = Rejoins(self.ingest.instance_id, SinkError)
+        self.reach = Reach()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -207,11 +209,12 @@ class Sink:
             self._first_message_at = time.monotonic()
         if msgs:
             self._route(msgs)
+        self.reach.probe(self.consumer)
         self._flush_due()
         self._reread_fenced()
         self._commit_landed(asynchronous=True)
         if self.heartbeat is not None:
-            waiting = self.writer.waiting
+            waiting = self.writer.waiting or self.reach.error
             self.heartbeat.beat("ok" if waiting is None else f"waiting for Kafka: {waiting}")
         if not self.until_caught_up:
             return False
@@ -230,10 +233,12 @@ class Sink:
         if any(map(Message.error, msgs)):
             for m in msgs:
                 if (err := m.error()) is not None:
+                    self.reach.saw(err)
                     check_error(err, SinkError, missing_topic_fatal=self.until_caught_up)
             msgs = [m for m in msgs if m.error() is None]
             if not msgs:
                 return
+        self.reach.fetched()
         partitions = np.fromiter(map(Message.partition, msgs), np.int64, count=len(msgs))
         change = partitions[1:] != partitions[:-1]
         if len(self.topics) > 1:

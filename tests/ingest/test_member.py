@@ -12,7 +12,8 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 from smartcity.core.errors import AlertsError, SinkError
 from smartcity.ingest.kafka.admin import create_topics
 from smartcity.ingest.kafka.config import consumer_config
-from smartcity.ingest.kafka.member import InstanceFenced, Rejoins, backlogged, check_error
+from smartcity.devbroker.local import free_port
+from smartcity.ingest.kafka.member import InstanceFenced, Reach, Rejoins, backlogged, check_error
 from smartcity.ingest.kafka.settings import KafkaSettings
 from tests.ingest.helpers import produce
 
@@ -69,3 +70,27 @@ def test_backlogged_names_the_partitions_with_messages_not_yet_consumed(kafka_se
         assert got == 200 and backlogged(consumer, tps) == []
     finally:
         consumer.close()
+
+
+def test_reach_says_kafka_is_away_until_a_fetch_or_a_metadata_answer(kafka_settings: KafkaSettings) -> None:
+    reach = Reach()
+    reach.saw(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART))
+    assert reach.error is None  # not a reachability error
+    reach.saw(KafkaError(KafkaError._TRANSPORT, "connection refused"))
+    assert reach.error is not None and "connection refused" in reach.error
+    away = Consumer({"bootstrap.servers": f"127.0.0.1:{free_port()}", "group.id": "reach"})
+    here = Consumer(consumer_config(kafka_settings, "reach"))
+    try:
+        reach.probe(away, now=100.0)
+        assert reach.error is not None  # nobody answered
+        reach.probe(here, now=102.0)
+        assert reach.error is not None  # probed again only every few seconds
+        reach.probe(here, now=106.0)
+        assert reach.error is None
+        reach.saw(KafkaError(KafkaError._ALL_BROKERS_DOWN))
+        reach.fetched()
+        assert reach.error is None
+    finally:
+        away.close()
+        here.close()
+
