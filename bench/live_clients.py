@@ -3,7 +3,9 @@
 Opens ``clients`` Server-Sent Event streams to a live server and records, for every update each client
 receives, how long after the Kafka timestamp of its newest and of its oldest message it arrived. After
 ``seconds`` it opens one *stalled* client (a socket with a tiny receive buffer that never reads) and
-records ``seconds`` more. Prints one JSON line: the latencies of each phase and per-client event counts.
+records ``seconds`` more, then closes it and records ``seconds`` again (the same conditions as the first
+phase, later: a control for drift). Prints one JSON line: the latencies of each phase and per-client
+event counts.
 """
 
 from __future__ import annotations
@@ -71,12 +73,14 @@ async def main(spec: dict[str, Any]) -> dict[str, Any]:
     slow = stalled(host, port)
     phase.name = "with a stalled client"
     await asyncio.sleep(seconds)
+    slow.close()
+    phase.name = "after the stalled client left"
+    await asyncio.sleep(seconds)
     stop.set()
     alive = sum(not t.done() for t in tasks)
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    slow.close()
     return {"samples": phase.samples, "events_min": min(counts), "events_max": max(counts), "connected": alive}
 
 

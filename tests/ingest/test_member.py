@@ -10,9 +10,9 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from smartcity.core.errors import AlertsError, SinkError
+from smartcity.devbroker.local import free_port
 from smartcity.ingest.kafka.admin import create_topics
 from smartcity.ingest.kafka.config import consumer_config
-from smartcity.devbroker.local import free_port
 from smartcity.ingest.kafka.member import InstanceFenced, Reach, Rejoins, backlogged, check_error
 from smartcity.ingest.kafka.settings import KafkaSettings
 from tests.ingest.helpers import produce
