@@ -161,6 +161,8 @@ def write_result(result: Result, out_dir: Path, host: dict[str, Any]) -> list[Pa
 
 
 def _fmt(v: Any) -> str:
+    if v is None:  # not measured for this row
+        return ""
     if isinstance(v, float):
         if abs(v) >= 1000:
             return f"{v:,.0f}"
