@@ -32,7 +32,6 @@ class LiveSettings(BaseModel):
     send_buffer_kib: int = Field(default=128, ge=16, le=65536, description="kernel send buffer per connection (KiB): "
                                  "what a browser that stops reading can hold before its own queue starts dropping")
     keepalive_s: float = Field(default=15.0, gt=0, description="seconds between keep-alive comments on idle streams")
-    sensor_stale_s: int = Field(default=3 * 3600, ge=60, description="a sensor silent this long is shown as stale")
 
     @field_validator("store")
     @classmethod

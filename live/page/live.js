@@ -23,7 +23,8 @@ const AQI = [
   ["Unhealthy", "#FF0000", 200], ["Very Unhealthy", "#8F3F97", 300], ["Hazardous", "#7E0023", 500],
 ];
 const SEVERITY_ORDER = { CRITICAL: 0, WARNING: 1, INFO: 2 };
-const RECENT_MS = 10 * 60 * 1000;
+const RECENT_MS = 10 * 60 * 1000;  // a bus counts as on the map with a position this recent
+const STALE_MS = 3 * 3600 * 1000;  // a sensor silent this long is drawn faded (its NowCast has lapsed by then)
 
 const state = { vehicles: new Map(), sensors: new Map(), alerts: new Map(), fleet: null, route: "", dataTime: 0,
   timezone: undefined };
@@ -141,7 +142,7 @@ function drawSensor(s) {
   }
   marker.setAttribute("fill", aqiColour(s.category));
   marker.setAttribute("data-category", s.category || "");
-  const stale = state.dataTime - s.t > 3 * 3600 * 1000;
+  const stale = state.dataTime - s.t > STALE_MS;
   marker.classList.toggle("stale", stale);
   marker.firstChild.textContent = s.aqi == null ? `Sensor ${s.id}: no NowCast yet`
     : `Sensor ${s.id}: AQI ${s.aqi} (${s.category}, ${s.aqi_pollutant === "pm10" ? "PM10" : "PM2.5"} NowCast)`;
