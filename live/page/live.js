@@ -24,7 +24,7 @@ const AQI = [
 ];
 const SEVERITY_ORDER = { CRITICAL: 0, WARNING: 1, INFO: 2 };
 const RECENT_MS = 10 * 60 * 1000;  // a bus counts as on the map with a position this recent
-const STALE_MS = 3 * 3600 * 1000;  // a sensor silent this long is drawn faded (its NowCast has lapsed by then)
+const STALE_MS = 3 * 3600 * 1000;  // a sensor silent this long is drawn faded: its AQI is that old
 
 const state = { vehicles: new Map(), sensors: new Map(), alerts: new Map(), fleet: null, route: "", dataTime: 0,
   timezone: undefined };
