@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "health": "smartcity.cli.health_cmd:health",
     "ingest": "smartcity.cli.ingest_cmd:ingest",
     "kafka": "smartcity.cli.kafka_cmds:kafka",
+    "lag": "smartcity.cli.lag_cmd:lag",
     "live": "smartcity.cli.live_cmd:live",
     "report": "smartcity.cli.report_cmd:report",
     "samples": "smartcity.cli.samples_cmd:samples",
