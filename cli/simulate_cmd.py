@@ -210,6 +210,7 @@ def _to_edge(target: str, edge: EdgeSettings, records: Iterable[Record], *, spee
                   "running?)[/red]")
     return {"sent": f"{stats.sent:,}", "sent again": f"{stats.resent:,}", "acknowledged": f"{stats.acked:,}",
             "unnumbered (malformed)": f"{stats.unnumbered:,}", "link drops": f"{stats.link_drops:,}",
+            "links opened again": f"{stats.relinks:,}",
             "unacknowledged": f"{left:,}", "seconds": f"{stats.seconds:.1f}",
             "msgs/s": f"{stats.sent / stats.seconds:,.0f}" if stats.seconds else "0"}
 

@@ -187,6 +187,7 @@ class SendStats:
     resent: int = 0
     unnumbered: int = 0
     link_drops: int = 0
+    relinks: int = 0
     acked: int = 0
     seconds: float = 0.0
     ack_latency_ms: list[float] = field(default_factory=list)
@@ -196,9 +197,10 @@ class ReliableSender:
     """Sends device messages over a link, keeping the numbered ones until acknowledged (module docstring)."""
 
     def __init__(self, link: Link, *, prefix: str = "smartcity", resend_after_s: float = 5.0,
-                 max_unacked: int = 50_000) -> None:
+                 max_unacked: int = 50_000, relink_after_s: float = 15.0) -> None:
         self.link, self.prefix = link, prefix
-        self.resend_after_s = resend_after_s
+        self.resend_after_s, self.relink_after_s = resend_after_s, relink_after_s
+        self._heard = time.monotonic()  # the last acknowledgement (or (re)connection)
         self.max_unacked = min(max_unacked, link.max_unacked or max_unacked)
         self.unacked: OrderedDict[tuple[str, int], tuple[bytes, str, float]] = OrderedDict()
         self.stats = SendStats()
@@ -206,6 +208,7 @@ class ReliableSender:
 
     def start(self) -> None:
         self.link.connect()
+        self._heard = time.monotonic()
 
     def send(self, address: str, value: bytes, content_type: str) -> None:
         """Send one message (waiting while too many are unacknowledged or the link is down)."""
@@ -244,12 +247,26 @@ class ReliableSender:
                 return
             self._down_until = None
             self.link.connect()
+            self._heard = now
             self._resend(now, everything=True)
             return
         for address, seq in self.link.acks():
             self._acked(address, seq, now)
-        if self.unacked:
+        if self.unacked and self.link.resends and now - self._heard > self.relink_after_s:
+            self._relink(now)
+        elif self.unacked:
             self._resend(now, everything=False)
+
+    def _relink(self, now: float) -> None:
+        """Nothing acknowledged for ``relink_after_s`` while messages wait: the link may be wedged (a Zenoh
+        session whose peer stalled past its lease), so open it anew and send everything again."""
+        log.warning("%s: no acknowledgement for %.0f s with %d messages waiting; opening the link again",
+                    self.link.transport, now - self._heard, len(self.unacked))
+        self.link.close()
+        self.link.connect()
+        self.stats.relinks += 1
+        self._heard = now
+        self._resend(now, everything=True)
 
     def _acked(self, address: str, seq: int, now: float) -> None:
         sent = self.unacked.pop((address, seq), None)
@@ -257,6 +274,7 @@ class ReliableSender:
             return  # a duplicate acknowledgement
         self.stats.ack_latency_ms.append((now - sent[2]) * 1000)
         self.stats.acked += 1
+        self._heard = now
 
     def _resend(self, now: float, *, everything: bool) -> None:
         """Send again, oldest first, what waited ``resend_after_s`` for its acknowledgement (or all of it),

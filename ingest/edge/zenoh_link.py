@@ -80,10 +80,16 @@ class ZenohReceiver(Receiver):
         return out
 
     def acknowledge(self, acks: Acks, tokens: list[object]) -> None:
+        """Acknowledgements block rather than drop under congestion (Zenoh's default for a put is to drop),
+        ahead of data: a dropped acknowledgement makes the device send again, which adds to the congestion
+        that dropped it, until nothing is acknowledged at all."""
+        import zenoh
+
         assert self.session is not None
         prefix = self.settings.prefix
         for address, seqs in acks.items():
-            self.session.put(ack_key(prefix, address), ack_text(seqs))
+            self.session.put(ack_key(prefix, address), ack_text(seqs), congestion_control=zenoh.CongestionControl.BLOCK,
+                             priority=zenoh.Priority.INTERACTIVE_HIGH)
 
     def close(self) -> None:
         if self.session is not None:
