@@ -22,15 +22,9 @@ from typing import Any
 
 import orjson
 
-from smartcity.live.state import KINDS
+from smartcity.live.state import KINDS, public
 
 Record = dict[str, Any]
-PRIVATE = ("hours",)
-"""Record fields the store keeps but browsers don't need."""
-
-
-def public(record: Record) -> Record:
-    return {k: v for k, v in record.items() if k not in PRIVATE} if any(k in record for k in PRIVATE) else record
 
 
 def frame(event: str, data: bytes, event_id: str | None = None) -> bytes:

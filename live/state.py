@@ -27,6 +27,9 @@ HOUR_MS = 3_600_000
 KINDS = ("vehicle", "sensor", "station", "alert", "fleet")
 """Record kinds; ``fleet`` has one record, ``current``."""
 
+PRIVATE = ("hours",)
+"""Record fields the store keeps (to rebuild the NowCast after a restart) but readers don't need."""
+
 _OCCUPANCY = enum_names(BusTelemetry.DESCRIPTOR.fields_by_name["occupancy_status"])
 _STATUS = enum_names(BusTelemetry.DESCRIPTOR.fields_by_name["current_status"])
 _STATION_KIND = enum_names(StationEvent.DESCRIPTOR.fields_by_name["kind"])
@@ -173,6 +176,11 @@ class LiveState:
             "window_end_ms": m.window_end_ms, "buses": m.fleet_buses,
             "passengers_mean": round(m.fleet_passengers_mean, 2),
         })
+
+
+def public(record: Record) -> Record:
+    """A record without its :data:`PRIVATE` fields (the record itself when it has none)."""
+    return {k: v for k, v in record.items() if k not in PRIVATE} if any(k in record for k in PRIVATE) else record
 
 
 def _add_to_hours(hours: list[list[float]], m: AirQualityReading) -> list[list[float]]:

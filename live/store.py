@@ -15,7 +15,7 @@ from typing import Any
 
 from smartcity.core.errors import LiveError
 from smartcity.live.settings import LiveSettings
-from smartcity.live.state import KINDS, Changes, Record
+from smartcity.live.state import KINDS, Changes, Record, public
 
 Positions = dict[tuple[str, int], int]
 OCCUPANCY_ORDER = ("EMPTY", "MANY_SEATS_AVAILABLE", "FEW_SEATS_AVAILABLE", "STANDING_ROOM_ONLY",
@@ -95,57 +95,35 @@ class LiveStore:
                      for p in self._query("SELECT topic, partition, offset FROM position")}
         return records, positions
 
-    def select(self, kind: str, where: str = "", params: dict[str, Any] | None = None) -> list[Record]:
+    def select(self, kind: str, *conditions: tuple[str, str, Any]) -> list[Record]:
+        """Records of ``kind`` that meet every ``(field and operator, parameter, value)`` whose value is
+        given (not None, empty string or empty list); values are bound as parameters."""
         if kind not in KINDS:
             raise LiveError(f"unknown record kind {kind!r}")
-        rows = self._query(f"SELECT * FROM {kind} {where} ORDER BY key", params)  # kind: one of KINDS
+        given = [(test, name, value) for test, name, value in conditions if value not in (None, "", [])]
+        where = f"WHERE {' AND '.join(f'{test} ${name}' for test, name, _ in given)}" if given else ""
+        rows = self._query(f"SELECT * FROM {kind} {where} ORDER BY key",  # kind: one of KINDS
+                           {name: value for _, name, value in given})
         return [_record(row) for row in rows]
 
     def vehicles(self, route: str | None = None, occupancy: list[str] | None = None,
                  at_least: str | None = None) -> list[Record]:
         """Vehicles, optionally of one route, in some occupancy states, or at least as full as ``at_least``."""
-        clauses: list[str] = []
-        params: dict[str, Any] = {}
-        if route:
-            clauses.append("route_id = $route")
-            params["route"] = route
         states = list(occupancy or [])
         if at_least:
             states.extend(OCCUPANCY_ORDER[OCCUPANCY_ORDER.index(at_least):])
-        if states:
-            clauses.append("occupancy INSIDE $states")
-            params["states"] = states
-        return self.select("vehicle", _where(clauses), params)
+        return self.select("vehicle", ("route_id =", "route", route), ("occupancy INSIDE", "states", states))
 
     def sensors(self, category: str | None = None, min_aqi: int | None = None) -> list[Record]:
-        clauses: list[str] = []
-        params: dict[str, Any] = {}
-        if category:
-            clauses.append("category = $category")
-            params["category"] = category
-        if min_aqi is not None:
-            clauses.append("aqi >= $min_aqi")
-            params["min_aqi"] = min_aqi
-        return [_without_hours(r) for r in self.select("sensor", _where(clauses), params)]
+        return [public(r) for r in self.select("sensor", ("category =", "category", category),
+                                               ("aqi >=", "min_aqi", min_aqi))]
 
     def alerts(self, kind: str | None = None, severity: str | None = None) -> list[Record]:
-        clauses: list[str] = []
-        params: dict[str, Any] = {}
-        if kind:
-            clauses.append("kind = $kind")
-            params["kind"] = kind
-        if severity:
-            clauses.append("severity = $severity")
-            params["severity"] = severity
-        return self.select("alert", _where(clauses), params)
+        return self.select("alert", ("kind =", "kind", kind), ("severity =", "severity", severity))
 
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
-
-
-def _where(clauses: list[str]) -> str:
-    return f"WHERE {' AND '.join(clauses)}" if clauses else ""
 
 
 def _doc(record: Record) -> Record:
@@ -157,7 +135,3 @@ def _doc(record: Record) -> Record:
 def _record(row: Record) -> Record:
     out = {k: v for k, v in row.items() if k not in ("id", "key")}
     return {"id": row["key"], **out}
-
-
-def _without_hours(record: Record) -> Record:
-    return {k: v for k, v in record.items() if k != "hours"}

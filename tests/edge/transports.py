@@ -16,7 +16,7 @@ import pytest
 
 from smartcity.bench.transport_gateway import mosquitto_binary as bench_mosquitto_binary
 from smartcity.devbroker.local import free_port, port_open
-from tests.conftest import IN_CI
+from tests.conftest import unavailable
 
 START = "2026-03-10T06:00"
 SEED = 7
@@ -25,10 +25,7 @@ SEED = 7
 def mosquitto_binary() -> str:
     found = bench_mosquitto_binary()
     if found is None:
-        message = "no Mosquitto broker (apt-get install mosquitto)"
-        if IN_CI:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        unavailable("no Mosquitto broker (apt-get install mosquitto)")
     return found
 
 
@@ -47,10 +44,7 @@ def start_mosquitto(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
             return proc, port
         time.sleep(0.05)
     proc.kill()
-    message = f"Mosquitto did not start: {(folder / 'mosquitto.log').read_text()[-500:]}"
-    if IN_CI:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    unavailable(f"Mosquitto did not start: {(folder / 'mosquitto.log').read_text()[-500:]}")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from smartcity.ingest.kafka.settings import KafkaSettings
-from tests.conftest import IN_CI
+from tests.conftest import unavailable
 
 from .browser import Browser, chromium_binary
 from .server import Server, alert, bus, send_alerts, send_buses, send_window, setup_topics, window
@@ -25,10 +25,7 @@ ARTIFACTS = Path(os.environ.get("SMARTCITY_TEST_ARTIFACTS", Path(__file__).paren
 def browser() -> Browser:  # type: ignore[misc]
     binary = chromium_binary()
     if binary is None:
-        message = "Chromium is not installed (Debian: apt install chromium)"
-        if IN_CI:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        unavailable("Chromium is not installed (Debian: apt install chromium)")
     opened = Browser(binary, width=1280, height=1000)
     yield opened
     opened.close()

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from smartcity.analysis.air import AQI_CATEGORIES
+from tests.conftest import unavailable
+from tests.live.browser import chromium_binary
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 WIDTH, HEIGHT = 1280, 4000
 MIN_INK_SHARE = 0.08  # pixels that are not (near) white
 MIN_COLOURS = 500  # distinct RGB values: text antialiasing, charts, EPA colours
 MIN_EPA_PIXELS = 2_000  # pixels in one exact EPA category colour (the highest-AQI tile, the map)
-
-
-def chromium() -> str | None:
-    """The Chromium binary (Debian's ``chromium``), if any."""
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 def screenshot(binary: str, page: Path, png: Path, profile: Path) -> None:
@@ -41,12 +30,9 @@ def screenshot(binary: str, page: Path, png: Path, profile: Path) -> None:
 
 
 def test_report_renders_in_headless_chromium(sample_report: Path, tmp_path: Path) -> None:
-    binary = chromium()
+    binary = chromium_binary()
     if binary is None:
-        message = "no chromium binary (apt-get install chromium) to render the report"
-        if IN_CI:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        unavailable("no chromium binary (apt-get install chromium) to render the report")
     png = tmp_path / "report.png"
     screenshot(binary, sample_report, png, tmp_path / "profile")
     with Image.open(png) as image:
