@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ def live(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: tu
 
     from smartcity.cli.simulate_cmd import city_from
     from smartcity.live.app import create_app
+    from smartcity.live.stderr_guard import StderrGuard
     from smartcity.live.store import LiveStore
     from smartcity.simulator import default_city
 
@@ -61,12 +63,15 @@ def live(ctx: click.Context, bootstrap_servers: str | None, kafka_properties: tu
     city = city_from(city_dir) if city_dir is not None else default_city()
     settings = everything.live
     sock = listening_socket(settings.host, settings.port, settings.send_buffer_kib)
-    live_store = LiveStore(settings)
-    live_store.load()  # a store it cannot read stops here, with one line
-    app = create_app(everything.kafka, settings, city, live_store)
-    err.print(f"live view on http://{settings.host}:{settings.port} (state in {settings.store})", markup=False)
-    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run(sockets=[sock])
+    # the embedded engine's prints abort the process when standard error cannot be written (a log
+    # file on a full disk); the guard makes such a print lose the line, not the server
+    with StderrGuard() if settings.embedded_path() is not None else contextlib.nullcontext():
+        live_store = LiveStore(settings)
+        live_store.load()  # a store it cannot read stops here, with one line
+        app = create_app(everything.kafka, settings, city, live_store)
+        err.print(f"live view on http://{settings.host}:{settings.port} (state in {settings.store})", markup=False)
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 def listening_socket(host: str, port: int, send_buffer_kib: int) -> socket.socket:

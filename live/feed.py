@@ -5,8 +5,8 @@ group: each server process sees everything), folds messages into the :class:`Liv
 ``flush_ms`` stores what changed with the next offset of each partition (one SurrealDB transaction)
 and hands the update to the event loop. It starts where the store says it stopped; with nothing
 stored, ``lookback_s`` back in time. Messages that fail to decode are counted and skipped: the sink
-dead-letters them. A store that refuses a write keeps the changes for the next flush; browsers are
-still updated.
+dead-letters them. A store that refuses a write keeps the changes and is tried again after a pause
+(1 s, doubling up to 8 s); browsers are still updated meanwhile.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from smartcity.proto.codec import AIR, ALERT, BUS, BUS_WINDOW, STATION, Codec, H
 log = logging.getLogger("smartcity.live")
 DISCOVER_S = 10.0
 """How often the feed looks for topics and partitions that appeared since it started."""
+STORE_RETRY_MAX_S = 8.0
+"""The longest pause between attempts to write to a store that refused a write."""
 
 Publish = Callable[[Record, bytes], None]
 
@@ -59,6 +61,7 @@ class Feed(threading.Thread):
         self.error: str | None = None
         self.stats = {"messages": 0, "undecodable": 0, "updates": 0, "store_failures": 0}
         self._assigned: set[tuple[str, int]] = set()
+        self._failures, self._retry_at = 0, 0.0
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -135,18 +138,30 @@ class Feed(threading.Thread):
             into.close(alert_id)
 
     def _save(self, unsaved: Changes) -> None:
+        if self.error is not None and time.monotonic() < self._retry_at:
+            return  # the store failed: it is tried again after a pause, not at every flush
         try:
             if self.error is not None:
                 self.store.reopen()  # a write failed: the engine takes no more until reopened
             self.store.save(unsaved, self.positions)
         except LiveError as exc:
-            self.stats["store_failures"] += 1
-            self.error = str(exc)
-            log.warning("%s; keeping the changes for the next flush", exc)
+            self._failed(str(exc))
             return
-        self.error = None
+        if self.error is not None:
+            log.warning("the live store takes writes again after %d failed attempts", self._failures)
+        self.error, self._failures = None, 0
         unsaved.records.clear()
         unsaved.closed.clear()
+
+    def _failed(self, error: str) -> None:
+        """Count a failed write, say so when it is new, and wait before the next attempt: 1 s, doubling
+        up to ``STORE_RETRY_MAX_S``."""
+        self.stats["store_failures"] += 1
+        self._failures += 1
+        if error != self.error:
+            log.warning("%s; keeping the changes and trying again", error)
+        self.error = error
+        self._retry_at = time.monotonic() + min(STORE_RETRY_MAX_S, 2.0 ** (self._failures - 1))
 
     def _discover(self, consumer: Consumer) -> None:
         """Assign partitions not assigned yet, from the stored position or ``lookback_s`` ago."""
