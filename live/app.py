@@ -26,7 +26,7 @@ from smartcity.live.feed import Feed
 from smartcity.live.hub import Hub
 from smartcity.live.network import network
 from smartcity.live.settings import LiveSettings
-from smartcity.live.state import LiveState
+from smartcity.live.state import LiveState, public
 from smartcity.live.store import OCCUPANCY_ORDER, LiveStore
 from smartcity.simulator.model import City
 
@@ -110,7 +110,7 @@ def create_app(kafka: KafkaSettings, settings: LiveSettings, city: City, store: 
     @app.get("/api/fleet", summary="Fleet figures of the latest window")
     def fleet(request: Request) -> dict[str, Any]:
         rows = live(request).store.select("fleet")
-        return rows[0] if rows else {}
+        return public(rows[0]) if rows else {}
 
     @app.get("/api/health", summary="Is the feed reading Kafka and the store taking writes")
     def health(request: Request) -> JSONResponse:

@@ -15,6 +15,7 @@ from typing import Any
 
 from smartcity.analysis.air.aqi import aqi_category
 from smartcity.analysis.air.nowcast import WINDOW_HOURS, nowcast_aqi
+from smartcity.ingest.alerts.fleet import FleetWindows
 from smartcity.proto.codec import enum_names
 from smartcity.proto.smartcity.v1.air_pb2 import AirQualityReading
 from smartcity.proto.smartcity.v1.alert_pb2 import Alert
@@ -27,8 +28,9 @@ HOUR_MS = 3_600_000
 KINDS = ("vehicle", "sensor", "station", "alert", "fleet")
 """Record kinds; ``fleet`` has one record, ``current``."""
 
-PRIVATE = ("hours",)
-"""Record fields the store keeps (to rebuild the NowCast after a restart) but readers don't need."""
+PRIVATE = ("hours", "windows")
+"""Record fields the store keeps (to rebuild the NowCast and the fleet figures after a restart) but
+readers don't need."""
 
 _OCCUPANCY = enum_names(BusTelemetry.DESCRIPTOR.fields_by_name["occupancy_status"])
 _STATUS = enum_names(BusTelemetry.DESCRIPTOR.fields_by_name["current_status"])
@@ -168,13 +170,18 @@ class LiveState:
         })
 
     def apply_window(self, m: BusWindowStats, changes: Changes) -> None:
-        old = self._newer("fleet", "current", m.window_end_ms)
-        if old is None:
-            return
+        """Merge one bus's window into the fleet figures of its window (a second stage keyed by window:
+        the members of ``smartcity alerts`` each see some of the buses); the record shows the newest."""
+        old = self.records["fleet"].get("current", {})
+        windows = FleetWindows.load(old.get("windows", []))
+        if windows.add(m) is None:
+            return  # a window older than those kept
+        latest = windows.latest()
+        assert latest is not None
         self._set(changes, "fleet", {
-            "id": "current", "t": m.window_end_ms, "window_start_ms": m.window_start_ms,
-            "window_end_ms": m.window_end_ms, "buses": m.fleet_buses,
-            "passengers_mean": round(m.fleet_passengers_mean, 2),
+            "id": "current", "t": latest.window_end_ms, "window_start_ms": latest.window_start_ms,
+            "window_end_ms": latest.window_end_ms, "buses": latest.buses,
+            "passengers_mean": round(latest.passengers_mean, 2), "windows": windows.dump(),
         })
 
 

@@ -43,23 +43,16 @@ def close_windows(stream: StreamState, now: float,
 
 
 def bus_window_outputs(closed: list[tuple[PartitionState, ClosedWindow[Agg]]], stats: EngineStats) -> list[Output]:
-    """A ``BusWindowStats`` per closed bus window, with the fleet mean of the windows that close together."""
-    fleet: dict[int, list[int]] = {}
-    for _, w in closed:
-        agg = w.agg
-        f = fleet.setdefault(w.start, [0, 0, 0])
-        f[0] += 1
-        f[1] += agg.total
-        f[2] += agg.count
+    """A ``BusWindowStats`` per closed bus window. Its ``fleet_*`` fields stay unset: a member sees the
+    buses of its partitions only, so fleet figures are merged by window downstream
+    (:mod:`~smartcity.ingest.alerts.fleet`)."""
     out = []
     for _, w in sorted(closed, key=lambda pw: (pw[1].start, pw[1].key)):
         agg = w.agg
-        buses, total, count = fleet[w.start]
         message = BusWindowStats(
             bus_id=w.key, route_id=agg.route, window_start_ms=w.start, window_end_ms=w.end,
             event_time_ms=w.end, readings=agg.count, passengers_min=agg.low, passengers_max=agg.high,
-            passengers_mean=agg.total / agg.count, capacity=agg.capacity, fleet_buses=buses,
-            fleet_passengers_mean=total / count, closed_on_idle=w.on_idle)
+            passengers_mean=agg.total / agg.count, capacity=agg.capacity, closed_on_idle=w.on_idle)
         out.append(Output("bus_windows", w.key, message))
     stats.windows += len(out)
     return out

@@ -29,8 +29,12 @@ aborts a crashed predecessor's open transaction at once instead of after
 between the commit and the print can lose a line, never repeat one.
 
 What is not exactly once: the idle close and the silence check follow the wall clock, so *when*
-they happen depends on timing (what they emit is committed once like everything else); and a
-window's ``fleet_*`` figures cover the buses of the partitions this member owns.
+they happen depends on timing (what they emit is committed once like everything else).
+
+Any number of members. Each device's state moves with its partition, so an alert is raised by
+exactly one member, and a bus window holds the same readings whichever member closes it. Fleet
+figures span partitions, so no member computes them: they are merged by window where every bus
+window is seen (:mod:`~smartcity.ingest.alerts.fleet`: the live view; the ``bus_window_stats`` mart).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 State is held per input partition, because every input topic is keyed by device: a partition's
 buses, sensors or stations and their windows depend on that partition alone, so the state of a
 partition can move to another consumer with it (:meth:`AlertEngine.dump_dirty` /
-:meth:`AlertEngine.load_partition`). What spans partitions is derived: a stream's watermark, and the
-fleet mean of the bus windows that close together.
+:meth:`AlertEngine.load_partition`). What spans partitions is derived: a stream's watermark. Fleet
+figures span every partition, so they are merged downstream (:mod:`~smartcity.ingest.alerts.fleet`).
 
 Rules by stream:
 

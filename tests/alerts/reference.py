@@ -18,9 +18,10 @@ import polars as pl
 from smartcity.analysis.air import aqi, nowcast_frame
 from smartcity.ingest.alerts.engine import AlertEngine
 from smartcity.ingest.alerts.engine_types import Output
+from smartcity.ingest.alerts.fleet import fleet_by_window
 from smartcity.ingest.alerts.settings import AlertSettings
 from smartcity.ingest.decode.rows import BatchDecoder
-from smartcity.proto import AlertState
+from smartcity.proto import AlertState, BusWindowStats
 from smartcity.proto.codec import AIR, BUS, STATION
 from smartcity.simulator import (
     CrowdingEpisode,
@@ -225,6 +226,16 @@ def expected_windows(settings: AlertSettings, events: Iterable[SimEvent]) -> pl.
         (pl.col("total").sum().over("window_start_ms") / pl.col("readings").sum().over("window_start_ms"))
         .alias("fleet_passengers_mean"),
     ).drop("total").sort("window_start_ms", "bus_id")
+
+
+def window_rows(messages: Iterable[BusWindowStats]) -> pl.DataFrame:
+    """Per-bus window records as rows, with the fleet figures of their window merged from all of them
+    (the second stage: no member of the daemon sees the whole fleet)."""
+    messages = list(messages)
+    fleet = fleet_by_window(messages)
+    return pl.DataFrame([{f.name: getattr(m, f.name) for f in m.DESCRIPTOR.fields}
+                         | {"fleet_buses": fleet[m.window_start_ms].buses,
+                            "fleet_passengers_mean": fleet[m.window_start_ms].passengers_mean} for m in messages])
 
 
 def assert_same_rows(got: pl.DataFrame, want: pl.DataFrame) -> None:

@@ -34,6 +34,7 @@ from .reference import (
     run_engine,
     scenario,
     scenario_settings,
+    window_rows,
 )
 
 
@@ -95,13 +96,14 @@ def test_the_injected_episodes_raise_the_right_alerts(outputs) -> None:
     assert all(a.peak_value < 2 * 300 for a in late if a.start_time_ms < to_ms(delay.start))
 
 
-def test_windows_match_the_reference_and_carry_the_fleet_mean(outputs) -> None:
+def test_windows_match_the_reference_and_merge_into_the_fleet_mean(outputs) -> None:
     rows = [o.message for o in outputs if o.topic_kind == "bus_windows"]
     want = expected_windows(scenario_settings(), scenario())
     # the engine run has no idle close, so the last window is still open
     want = want.filter(pl.col("window_start_ms") < want["window_start_ms"].max())
-    got = pl.DataFrame([{name: getattr(r, name) for name in want.columns} for r in rows])
+    got = window_rows(rows).select(want.columns)
     assert_same_rows(got, want)
+    assert not any(r.fleet_buses or r.fleet_passengers_mean for r in rows)  # no member sees the whole fleet
     assert {r.event_time_ms - r.window_end_ms for r in rows} == {0}
     assert not any(r.closed_on_idle for r in rows)
 

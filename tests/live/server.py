@@ -113,8 +113,8 @@ def alert(alert_id: str, state: int, subject: str = "B1", t: int | None = None) 
 
 def window(mean: float) -> BusWindowStats:
     end = now_ms()
-    return BusWindowStats(bus_id="B1", window_start_ms=end - 60_000, window_end_ms=end, fleet_buses=3,
-                          fleet_passengers_mean=mean)
+    return BusWindowStats(bus_id="B1", window_start_ms=end - 60_000, window_end_ms=end, readings=2,
+                          passengers_mean=mean)
 
 
 def send_buses(kafka: KafkaSettings, *messages: BusTelemetry) -> None:

@@ -7,7 +7,7 @@ import random
 
 from smartcity.analysis.air.aqi import aqi_category
 from smartcity.analysis.air.nowcast import nowcast_aqi
-from smartcity.live.state import HOUR_MS, Changes, LiveState
+from smartcity.live.state import HOUR_MS, Changes, LiveState, public
 from smartcity.proto.smartcity.v1.air_pb2 import AirQualityReading
 from smartcity.proto.smartcity.v1.alert_pb2 import Alert
 from smartcity.proto.smartcity.v1.bus_pb2 import BusTelemetry
@@ -88,12 +88,26 @@ def test_alerts_open_update_and_close() -> None:
     assert later.payload()["alerts"] == [] and later.payload()["closed"] == ["a1"]
 
 
-def test_the_fleet_record_follows_the_latest_window() -> None:
+def _window(bus: str, end: int, readings: int, total: int) -> BusWindowStats:
+    return BusWindowStats(bus_id=bus, window_start_ms=end - 300_000, window_end_ms=end, readings=readings,
+                          passengers_mean=total / readings)
+
+
+def test_the_fleet_record_merges_every_member_s_buses_by_window() -> None:
     state, changes = LiveState(), Changes()
-    for end, mean in ((T0 + 600_000, 30.5), (T0 + 300_000, 10.0)):
-        state.apply_window(BusWindowStats(bus_id="B1", window_start_ms=end - 300_000, window_end_ms=end,
-                                          fleet_buses=12, fleet_passengers_mean=mean), changes)
-    assert state.records["fleet"]["current"]["passengers_mean"] == 30.5
+    late = T0 + 600_000
+    # two members close the window at different times; one bus's record comes twice (a replay)
+    for m in (_window("B1", late, 3, 100), _window("B9", late - 300_000, 2, 5), _window("B2", late, 7, 33),
+              _window("B1", late, 3, 100)):
+        state.apply_window(m, changes)
+    fleet = public(state.records["fleet"]["current"])
+    assert (fleet["window_end_ms"], fleet["buses"], fleet["passengers_mean"]) == (late, 2, round(133 / 10, 2))
+    # a restarted server goes on counting the same window from the stored record
+    rows = [(kind, record) for kind, records in state.records.items() for record in records.values()]
+    again = LiveState.from_records(rows)
+    again.apply_window(_window("B3", late, 10, 67), Changes())
+    assert again.records["fleet"]["current"]["buses"] == 3
+    assert again.records["fleet"]["current"]["passengers_mean"] == round(200 / 20, 2)
 
 
 def test_a_stored_picture_restores_the_same_snapshot() -> None:
