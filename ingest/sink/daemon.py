@@ -42,6 +42,7 @@ from smartcity.ingest.kafka.member import (
 from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.ingest.sink.batching import TP, Buffers, is_full, is_old
 from smartcity.ingest.sink.bounded import BoundedGoal
+from smartcity.ingest.sink.commits import CommitRetry
 from smartcity.ingest.sink.deadletter import DeadLetterWriter
 from smartcity.ingest.sink.landing import BatchResult, RowsDecoder
 from smartcity.ingest.sink.metrics import SinkMetrics
@@ -96,6 +97,7 @@ class Sink:
         self.stats = SinkStats()
         self.buffers = Buffers()
         self.assigned: set[TP] = set()
+        self.commit_retry = CommitRetry()
         self.starts: dict[TP, int] = {}
         self.topic_ids: dict[str, str] = {}
         self.epochs: dict[TP, int] = {}  # bumped when a partition is lost or revoked: its queued jobs go stale
@@ -173,6 +175,7 @@ class Sink:
         return Consumer(member_config(
             self.kafka, self.ingest.group, instance_id=self.ingest.instance_id,
             metrics=self.metrics if self.ingest.metrics_port is not None else None,
+            on_commit=self.commit_retry.on_commit,
             **{"queued.min.messages": 200_000, "queued.max.messages.kbytes": 32_768}))
 
     def _subscribe(self) -> None:
@@ -329,6 +332,8 @@ class Sink:
         """Commit the offsets of landed batches (all, or those of ``keys``)."""
         assert self.writer is not None
         pending = self.writer.take_landed(keys)
+        if keys is None:  # a revoke commits its own partitions synchronously; retries ride along with the rest
+            pending = self.commit_retry.with_retries(pending, self.assigned)
         if pending:
             self._commit([TopicPartition(t, p, o) for (t, p), o in pending.items()], asynchronous)
 
@@ -344,6 +349,7 @@ class Sink:
             # The lake already records these batches as landed; whoever owns the partition next starts after them.
             log.warning("offset commit of %s failed (%s); the lake's record stands", fmt_partitions(offsets),
                         exc.args[0].str())
+            self.commit_retry.failed_now(offsets, exc.args[0].str())
 
     # -- rebalancing --------------------------------------------------------------------------------
 
@@ -395,6 +401,7 @@ class Sink:
             self.assigned.discard(key)
             self.buffers.drop(key)
             self.epochs[key] = self.epochs.get(key, 0) + 1
+        self.commit_retry.forget(keys)
         consumer.incremental_unassign(partitions)
         log.info("revoked %s", fmt_partitions(partitions))
 
@@ -414,6 +421,7 @@ class Sink:
             self.writer.forget(key)
             self.assigned.discard(key)
             self.epochs[key] = self.epochs.get(key, 0) + 1
+        self.commit_retry.forget(keys)
 
     def _caught_up(self) -> bool:
         """Every partition of the topics is landed up to the log end seen at start: by this member (its
