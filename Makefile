@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install kafka-jars test lint proto demo samples bench clean
+.PHONY: help install kafka-jars tools test lint proto demo samples bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,7 +25,16 @@ $(STAMP): pyproject.toml constraints.txt
 kafka-jars: install ## Fetch the Apache Kafka broker jars into $$SMARTCITY_CACHE (once)
 	$(BIN)/smartcity kafka provision
 
-test: install kafka-jars ## Run the test suite in PYTEST_WORKERS processes, each with its own Kafka broker (PYTEST_ARGS=... to narrow)
+KUSTOMIZE_VERSION := v5.8.2
+KUSTOMIZE := .tools/bin/kustomize
+
+tools: $(KUSTOMIZE) ## Build kustomize (Go) into .tools/bin: the Kubernetes manifests' tests render with it
+
+$(KUSTOMIZE):
+	@command -v go >/dev/null || { echo "note: no Go toolchain, so no kustomize: the manifest tests cannot render"; exit 0; }; \
+		GOBIN=$(CURDIR)/.tools/bin GOTOOLCHAIN=local GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+test: install kafka-jars tools ## Run the test suite in PYTEST_WORKERS processes, each with its own Kafka broker (PYTEST_ARGS=... to narrow)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 lint: install ## ruff check and mypy (strict on storage/ and analysis/)
@@ -45,4 +54,4 @@ bench: install kafka-jars ## Run every benchmark (about 2 minutes each) into ben
 	$(BIN)/smartcity bench all
 
 clean: ## Remove the virtualenv and caches (not the lake)
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache .mypy_cache .hypothesis

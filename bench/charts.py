@@ -15,6 +15,9 @@ from smartcity.bench.core import Result
 def bar_chart(result: Result, path: Path) -> None:
     chart = result.chart
     assert chart is not None
+    if chart.kind == "curve":
+        _curves(result, path)
+        return
     rows = [r for r in result.rows if r.get(chart.y) is not None]
     xs = list(dict.fromkeys(str(r[chart.x]) for r in rows))
     series = list(dict.fromkeys(str(r[chart.series]) for r in rows)) if chart.series else [""]
@@ -43,6 +46,24 @@ def bar_chart(result: Result, path: Path) -> None:
         ax.legend(title=chart.series, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title(result.title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _curves(result: Result, path: Path) -> None:
+    chart = result.chart
+    assert chart is not None
+    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
+    for name, points in result.curves.items():
+        ax.plot([x for x, _ in points], [y for _, y in points], label=name, drawstyle="steps-post")
+    ax.set_xlabel(chart.x)
+    ax.set_ylabel(chart.ylabel or chart.y)
+    if chart.log:
+        ax.set_yscale("log")
+    ax.legend(title=chart.series, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_title(result.title, fontsize=10)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -29,7 +29,7 @@ class Chart:
     x: str
     y: str
     series: str | None = None
-    kind: str = "bar"
+    kind: str = "bar"  # or "line" (categories on x), or "curve" (Result.curves on numeric axes)
     ylabel: str = ""
     log: bool = False
 
@@ -43,6 +43,8 @@ class Result:
     chart: Chart | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    curves: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    """For a ``curve`` chart: series name -> ``(x, y)`` points, drawn on numeric axes."""
 
 
 def machine() -> dict[str, Any]:

@@ -15,6 +15,7 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     "batching": ("smartcity.bench.batching", "persisting every 3, 100, 10k messages: throughput and files"),
     "formats": ("smartcity.bench.formats", "CSV vs HDF5 vs Parquet vs SurrealDB: write speed, size, query time"),
     "partitions": ("smartcity.bench.partitions", "1, 8, 32 partitions with 1 and 2 sink group members"),
+    "scale": ("smartcity.bench.scale", "a backlog drained by 1, 2, 3 sink members and under KEDA's lag rule"),
     "cluster": ("smartcity.bench.cluster", "replication factor 1/2/3 and 1 vs 3 brokers"),
     "limits": ("smartcity.bench.limits", "Kafka's ProducerPerformance/ConsumerPerformance vs smartcity"),
     "peers": ("smartcity.bench.peers", "the same landing with Quix Streams: throughput and memory"),
