@@ -154,9 +154,9 @@ class Sink:
             writer.drain()
             self._commit_landed(asynchronous=False)
         finally:
+            self._closing = True  # from here a revoke (the consumer leaving) commits what landed, nothing more
             writer.stopping.set()
             writer.close()
-            self._closing = True
             self.consumer.close()
             self.producer.flush(30)
             if self.goal is not None:
@@ -394,8 +394,9 @@ class Sink:
             return  # a fenced consumer being closed
         assert self.writer is not None
         keys = [(tp.topic, tp.partition) for tp in partitions]
-        self._flush_all(keys)
-        self.writer.drain()
+        if not self._closing:  # closing: the writer has stopped, so nothing more lands
+            self._flush_all(keys)
+            self.writer.drain()
         self._commit_landed(asynchronous=False, keys=keys)
         for key in keys:
             self.assigned.discard(key)

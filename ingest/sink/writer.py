@@ -85,8 +85,12 @@ class Writer:
         self.jobs.put(job, timeout=timeout)
 
     def drain(self) -> None:
-        """Wait until everything queued is landed (or failed)."""
-        self.jobs.join()
+        """Wait until everything queued is landed (or failed); at once when the writer thread has ended
+        (closed, or stopped by an error): nobody would land what is queued."""
+        done = self.jobs.all_tasks_done
+        with done:
+            while self.jobs.unfinished_tasks and self._thread.is_alive():
+                done.wait(0.5)
 
     def close(self, timeout: float = 120) -> None:
         self.jobs.put(None)

@@ -122,3 +122,26 @@ def test_losing_a_partition_while_the_writer_is_full_does_not_break_flushing(tmp
     assert (topic, 1) not in sink.buffers.by_key
     queued = [writer.jobs.get_nowait() for _ in range(writer.jobs.qsize())]
     assert {(j.topic, j.partition) for j in queued} <= {(topic, 0)}
+
+
+def test_a_writer_that_has_stopped_never_leaves_drain_waiting(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The sink's last revoke (the consumer leaving the group) came after the writer thread had ended, and
+    queued a batch nobody would land: drain() then waited forever, and the process hung instead of
+    exiting with its error. drain() returns once the writer thread is gone."""
+    import threading
+
+    from smartcity.ingest.kafka.settings import KafkaSettings
+    from smartcity.ingest.sink import daemon
+    from smartcity.ingest.sink.writer import Job
+    from smartcity.storage.settings import LakeSettings
+
+    sink = daemon.Sink(KafkaSettings(bootstrap_servers="127.0.0.1:1"), LakeSettings(path=tmp_path),
+                       IngestSettings(topics=["bus"]))
+    writer = daemon.Writer(sink.topics, sink.decoders, sink.committer, None, sink.metrics, sink.stats)  # type: ignore[arg-type]
+    writer.start()
+    writer.close()
+    writer.jobs.put(Job(KafkaSettings().topic("bus"), 0, []))  # queued after the writer ended
+    drained = threading.Thread(target=writer.drain, daemon=True)
+    drained.start()
+    drained.join(timeout=10)
+    assert not drained.is_alive()
