@@ -53,6 +53,14 @@ def test_quick_suite_writes_every_experiment(kafka_bootstrap: str, tmp_path: Pat
     formats = {row["format"]: row for row in json.loads((out / "formats.json").read_text())["rows"]}
     assert formats["surrealdb"]["groups"] == formats["parquet"]["groups"] > 0
     assert formats["surrealdb"]["write msgs/s"] > 0 and formats["surrealdb"]["query s"] > 0
+    # scale: every row landed once at every size of the group; alerts grown 1 -> 2 gave what 1 member gave
+    scale = json.loads((out / "scale.json").read_text())
+    assert scale["headline"]["every row landed once"] == "yes"
+    assert scale["headline"]["alerts 1 → 2 members = 1 member"] == "yes"
+    paths = {row["run"]: row["members over time"] for row in scale["rows"]}
+    assert paths["KEDA 1 → 3 → 1"].startswith("1 → 3") and paths["KEDA 1 → 3 → 1"].endswith("→ 1")
+    assert paths["alerts, KEDA 1 → 2"] == "1 → 2"
+    assert len(scale["curves"]) == 6
     # the live view: every healthy client stayed connected in both phases; the stalled one overflowed its queue
     live = json.loads((out / "live.json").read_text())
     assert [row["healthy clients"] for row in live["rows"]] == [100, 100, 100]
