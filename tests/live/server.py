@@ -112,8 +112,9 @@ def alert(alert_id: str, state: int, subject: str = "B1", t: int | None = None) 
 
 
 def window(mean: float) -> BusWindowStats:
+    """One bus's window of 10 readings: ``mean`` with one decimal is a whole number of passengers."""
     end = now_ms()
-    return BusWindowStats(bus_id="B1", window_start_ms=end - 60_000, window_end_ms=end, readings=2,
+    return BusWindowStats(bus_id="B1", window_start_ms=end - 60_000, window_end_ms=end, readings=10,
                           passengers_mean=mean)
 
 
