@@ -11,6 +11,7 @@ holds the count. Used by ``smartcity bench scale`` and the scale-out tests.
 
 from __future__ import annotations
 
+import itertools
 import signal
 import subprocess
 import time
@@ -130,3 +131,34 @@ class Autoscaler:
             if began > deadline:
                 raise TimeoutError(f"the group did not get there in {timeout:.0f} s; last: {sample}")
             time.sleep(max(0.0, self.poll_s - (time.monotonic() - began)))
+
+    def drain(self, start: int, settled: Callable[[Sample, float], bool], timeout: float) -> float:
+        """Start ``start`` members, poll until the lag first reads 0 and then ``settled(sample, t0)`` holds
+        (``t0``: the seconds at which the lag read 0), and stop every member; returns ``t0``. A member
+        that exited with an error fails the run, with the tail of its log."""
+        drained: list[float] = []
+
+        def done(sample: Sample) -> bool:
+            if sample.lag == 0 and not drained:
+                drained.append(sample.t)
+            return bool(drained) and settled(sample, drained[0])
+
+        self.members.scale(start)
+        try:
+            self.run(done, timeout)
+        finally:
+            self.members.stop_all()
+        failed = {name: code for name, code in self.members.exits.items() if code != 0}
+        if failed:
+            tails = {name: (self.members.logs / f"{name.split('@')[0]}.log").read_text()[-1500:] for name in failed}
+            raise RuntimeError(f"members of {self.group} exited with {failed}: {tails}")
+        return drained[0]
+
+    def path(self) -> str:
+        """The member counts it went through, e.g. ``1 → 3 → 2 → 1``."""
+        counts = [self.samples[0].before] + [s.members for s in self.samples] if self.samples else []
+        return " → ".join(str(b) for a, b in itertools.pairwise([None, *counts]) if b != a)
+
+    def lag_curve(self) -> list[tuple[float, float]]:
+        """``(seconds, lag)`` of every sample whose lag could be read."""
+        return [(s.t, float(s.lag)) for s in self.samples if s.lag is not None]

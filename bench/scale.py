@@ -5,12 +5,11 @@ Kubernetes Deployment runs them; the lag is sampled from Kafka as KEDA reads it.
 
 from __future__ import annotations
 
-import itertools
 import os
 import sys
 from pathlib import Path
 
-from smartcity.bench.autoscaler import Autoscaler, Members, Sample
+from smartcity.bench.autoscaler import Autoscaler, Members
 from smartcity.bench.core import BenchContext, Chart, Result
 from smartcity.bench.scale_alerts import FLAGS, alerts_rows
 from smartcity.bench.steps import Backlog, backlog, lake_rows
@@ -36,33 +35,19 @@ def _members(ctx: BenchContext, topic: Backlog, group: str, lake: Path) -> Membe
 
 
 def _drain(ctx: BenchContext, topic: Backlog, label: str, spec: ScalerSpec, start: int,
-           window_s: float) -> tuple[list[Sample], float]:
-    """Land the backlog with ``start`` members under ``spec``; the lag samples and the seconds to lag 0."""
+           window_s: float) -> tuple[Autoscaler, float]:
+    """Land the backlog with ``start`` members under ``spec``; the controller (its samples) and the
+    seconds to lag 0."""
     group = f"{topic.settings.topic_prefix}-{label.replace(' ', '-')}"
     lake = ctx.scratch(f"lake-{group}")
-    members = _members(ctx, topic, group, lake)
-    scaler = Autoscaler(topic.settings, group, [topic.topic], spec, members, poll_s=POLL_S,
-                        scale_down_window_s=window_s)
-    drained: list[float] = []
-
-    def done(sample: Sample) -> bool:
-        if sample.lag == 0 and not drained:
-            drained.append(sample.t)
-        return bool(drained) and sample.members <= spec.min_replicas
-
-    members.scale(start)
-    try:
-        samples = scaler.run(done, timeout=ctx.size(900.0, 240.0))
-    finally:
-        members.stop_all()
-    failed = {name: code for name, code in members.exits.items() if code != 0}
-    if failed:
-        tails = {name: (members.logs / f"{name.split('@')[0]}.log").read_text()[-1500:] for name in failed}
-        raise RuntimeError(f"{label}: members exited with {failed}: {tails}")
+    scaler = Autoscaler(topic.settings, group, [topic.topic], spec, _members(ctx, topic, group, lake),
+                        poll_s=POLL_S, scale_down_window_s=window_s)
+    drained = scaler.drain(start, lambda sample, _: sample.members <= spec.min_replicas,
+                           timeout=ctx.size(900.0, 240.0))
     landed = lake_rows(lake)
     if landed != topic.messages:
         raise RuntimeError(f"{label}: the group landed {landed:,} rows of {topic.messages:,}")
-    return samples, drained[0]
+    return scaler, drained
 
 
 def run(ctx: BenchContext) -> Result:
@@ -77,27 +62,25 @@ def run(ctx: BenchContext) -> Result:
         ctx.log(f"scale: draining with {label}")
         fixed = ScalerSpec(lag_threshold=1, min_replicas=members, max_replicas=members,
                            offset_reset_policy="earliest")  # a fixed count
-        samples, drain[label] = _drain(ctx, topic, label, fixed, members, window_s=0)
-        curves[label] = [(s.t, float(s.lag)) for s in samples if s.lag is not None]
+        scaler, drain[label] = _drain(ctx, topic, label, fixed, members, window_s=0)
+        curves[label] = scaler.lag_curve()
         rows.append({"run": label, "drain s": drain[label], "msgs/s": n / drain[label],
-                     "members over time": str(members)})
+                     "members over time": scaler.path()})
     label = "KEDA 1 → 3 → 1"
     ctx.log(f"scale: draining under the KEDA rule ({label})")
     keda = ScalerSpec(lag_threshold=max(n // 3, 1), min_replicas=1, max_replicas=3, offset_reset_policy="earliest")
     window = ctx.size(10.0, 3.0)
-    samples, drain[label] = _drain(ctx, topic, "keda", keda, 1, window_s=window)
-    curves[label] = [(s.t, float(s.lag)) for s in samples if s.lag is not None]
-    counts = [samples[0].before] + [s.members for s in samples]
-    path = [b for a, b in itertools.pairwise([0, *counts]) if b != a]
-    rows.append({"run": label, "drain s": drain[label], "msgs/s": n / drain[label],
-                 "members over time": " → ".join(map(str, path))})
+    scaler, drain[label] = _drain(ctx, topic, "keda", keda, 1, window_s=window)
+    curves[label] = scaler.lag_curve()
+    path = scaler.path()
+    rows.append({"run": label, "drain s": drain[label], "msgs/s": n / drain[label], "members over time": path})
     alert_rows, alert_curves, same = alerts_rows(ctx)
     rows += alert_rows
     curves.update(alert_curves)
     one = drain["1 member"]
     headline = {"drain 1 member s": round(one, 1), "speed-up 2 members": round(one / drain["2 members"], 2),
                 "speed-up 3 members": round(one / drain["3 members"], 2),
-                "KEDA run members": " → ".join(map(str, path)), "every row landed once": "yes",
+                "KEDA run members": path, "every row landed once": "yes",
                 "alerts 1 → 2 members = 1 member": "yes" if same else "NO"}
     return Result("scale", "Draining a backlog: 1, 2, 3 sink members, KEDA's rule, alerts 1 → 2", rows, headline,
                   Chart(x="seconds since the members were started", y="lag", series="run", kind="curve",

@@ -12,7 +12,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
-from smartcity.bench.autoscaler import Autoscaler, Members, Sample
+from smartcity.bench.autoscaler import Autoscaler, Members
 from smartcity.bench.core import BenchContext
 from smartcity.bench.steps import backlog
 from smartcity.ingest.alerts.fleet import fleet_by_window
@@ -47,7 +47,7 @@ def read_all(kafka: KafkaSettings, kind: str, codec: Codec[Any]) -> list[Any]:
         consumer.close()
 
 
-def _run(ctx: BenchContext, n: int, label: str, max_members: int) -> tuple[float, list[Sample], dict[str, Any]]:
+def _run(ctx: BenchContext, n: int, max_members: int) -> tuple[float, Autoscaler, dict[str, Any]]:
     """Alerts over a fresh copy of the backlog (its own topics: outputs of two runs never mix)."""
     topic = backlog(ctx, n, partitions=6, distinct=True)
     kafka = topic.settings
@@ -63,20 +63,8 @@ def _run(ctx: BenchContext, n: int, label: str, max_members: int) -> tuple[float
     spec = ScalerSpec(lag_threshold=max(n // 2, 1), min_replicas=1, max_replicas=max_members,
                       offset_reset_policy="earliest")
     scaler = Autoscaler(kafka, group, [topic.topic], spec, members, poll_s=0.5, scale_down_window_s=3600)
-    drained: list[float] = []
-
-    def done(sample: Sample) -> bool:
-        if sample.lag == 0 and not drained:
-            drained.append(sample.t)
-        return bool(drained) and sample.t > drained[0] + 12  # the last windows close on the idle timeout
-    members.scale(1)
-    try:
-        samples = scaler.run(done, timeout=ctx.size(900.0, 300.0))
-    finally:
-        members.stop_all()
-    failed = {name: code for name, code in members.exits.items() if code != 0}
-    if failed:
-        raise RuntimeError(f"alerts {label}: members exited with {failed}")
+    # done a while after the lag reads 0: the last windows close on the idle timeout
+    drained = scaler.drain(1, lambda sample, t0: sample.t > t0 + 12, timeout=ctx.size(900.0, 300.0))
     windows = read_all(kafka, "bus_windows", BUS_WINDOW)
     alerts = read_all(kafka, "alerts", ALERT)
     outputs = {
@@ -85,7 +73,7 @@ def _run(ctx: BenchContext, n: int, label: str, max_members: int) -> tuple[float
         "fleet": {s: (f.buses, round(f.passengers_mean, 9)) for s, f in fleet_by_window(windows).items()},
         "alerts": Counter((a.alert_id, a.state, a.event_time_ms, round(a.peak_value, 9)) for a in alerts),
     }
-    return drained[0], samples, outputs
+    return drained, scaler, outputs
 
 
 def alerts_rows(ctx: BenchContext) -> tuple[list[dict[str, object]], dict[str, list[tuple[float, float]]], bool]:
@@ -96,12 +84,10 @@ def alerts_rows(ctx: BenchContext) -> tuple[list[dict[str, object]], dict[str, l
     outputs = []
     for label, most in (("alerts, 1 member", 1), ("alerts, KEDA 1 → 2", 2)):
         ctx.log(f"scale: {label}")
-        drain, samples, out = _run(ctx, n, label, most)
+        drain, scaler, out = _run(ctx, n, most)
         outputs.append(out)
-        curves[label] = [(s.t, float(s.lag)) for s in samples if s.lag is not None]
-        counts = [samples[0].before] + [s.members for s in samples]
-        path = " → ".join(str(c) for i, c in enumerate(counts) if i == 0 or c != counts[i - 1])
-        rows.append({"run": label, "drain s": drain, "msgs/s": n / drain, "members over time": path,
+        curves[label] = scaler.lag_curve()
+        rows.append({"run": label, "drain s": drain, "msgs/s": n / drain, "members over time": scaler.path(),
                      "bus windows": sum(out["windows"].values()), "alert records": sum(out["alerts"].values())})
     same = outputs[0] == outputs[1]
     return rows, curves, same

@@ -23,7 +23,9 @@ import pytest
 import yaml
 
 from smartcity.cli.main import cli
+from smartcity.ingest.alerts.settings import AlertSettings
 from smartcity.ingest.kafka.settings import KafkaSettings
+from smartcity.ingest.sink.settings import IngestSettings
 from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,9 +207,9 @@ def test_scaled_objects_watch_the_groups_and_topics_the_members_use(overlay: str
         assert behavior["scaleDown"]["stabilizationWindowSeconds"] >= 60
         container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
         env = container_env(docs, container, f"{name}-0")
-        group = settings[section]["group"]
-        inputs = settings.get(section, {}).get("topics") or (["bus", "air", "station", "alerts"] if section == "ingest"
-                                                             else ["bus", "air", "station"])
+        member = (IngestSettings if section == "ingest" else AlertSettings)(**settings.get(section, {}))
+        group = member.group
+        inputs = member.topics if isinstance(member, IngestSettings) else member.streams
         watched = set()
         for trigger in spec["triggers"]:
             meta = trigger["metadata"]
