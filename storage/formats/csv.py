@@ -6,6 +6,7 @@ are found by the header's names, so a file without a (nullable) column reads tha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +26,26 @@ class CSV:
         fsync_file(path)
 
     def read(self, path: Path, schema: pa.Schema) -> pa.Table:
-        convert = pacsv.ConvertOptions(
-            column_types={f.name: f.type for f in schema},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-            null_values=[""],
-            timestamp_parsers=[pacsv.ISO8601],
-        )
-        table = pacsv.read_csv(path, convert_options=convert,
+        table = pacsv.read_csv(path, convert_options=_convert(schema),
                                parse_options=pacsv.ParseOptions(newlines_in_values=True))
         return conform(table, schema, path)
+
+    def read_batches(self, path: Path, schema: pa.Schema, rows: int) -> Iterator[pa.RecordBatch]:
+        """The file as batches read by a streaming reader (``rows`` sizes its blocks; a block of a
+        few MiB), so memory is bounded by a block, not by the file."""
+        block = max(1 << 20, min(rows * 256, 64 << 20))  # about 256 bytes a row
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block),
+                                convert_options=_convert(schema),
+                                parse_options=pacsv.ParseOptions(newlines_in_values=True))
+        for batch in reader:
+            yield from conform(pa.Table.from_batches([batch]), schema, path).to_batches()
+
+
+def _convert(schema: pa.Schema) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
+        column_types={f.name: f.type for f in schema},
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+        null_values=[""],
+        timestamp_parsers=[pacsv.ISO8601],
+    )

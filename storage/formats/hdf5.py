@@ -12,6 +12,7 @@ and the row count in ``rows``, so readers get the exact types back; a nullable c
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,21 +51,29 @@ class HDF5:
         return group.create_dataset(name, data=data, dtype=data.dtype if data.dtype != object else _STR, **opts)
 
     def read(self, path: Path, schema: pa.Schema) -> pa.Table:
+        return pa.Table.from_batches(list(self.read_batches(path, schema, 1 << 62)), schema=schema)
+
+    def read_batches(self, path: Path, schema: pa.Schema, rows: int) -> Iterator[pa.RecordBatch]:
+        """The file as batches of at most ``rows`` rows, read slice by slice (memory bounded by a batch)."""
         with h5py.File(path, "r") as f:
-            rows = int(f.attrs["rows"])
+            total = int(f.attrs["rows"])
             nulls = f.get(NULLS)
-            arrays = []
             for field in schema:
-                if field.name in f:
-                    arr = _from_numpy(field, f[field.name])
-                    if nulls is not None and field.name in nulls:
-                        arr = pc.if_else(pa.array(nulls[field.name][()]), pa.scalar(None, type=field.type), arr)
-                    arrays.append(arr)
-                elif field.nullable:
-                    arrays.append(pa.nulls(rows, field.type))
-                else:
+                if field.name not in f and not field.nullable:
                     raise ValueError(f"{path} has no column {field.name!r}")
-        return pa.Table.from_arrays(arrays, schema=schema)
+            for start in range(0, max(total, 1), rows):
+                stop = min(start + rows, total)
+                arrays = []
+                for field in schema:
+                    if field.name not in f:
+                        arrays.append(pa.nulls(stop - start, field.type))
+                        continue
+                    arr = _from_numpy(field, f[field.name], start, stop)
+                    if nulls is not None and field.name in nulls:
+                        mask = pa.array(nulls[field.name][start:stop])
+                        arr = pc.if_else(mask, pa.scalar(None, type=field.type), arr)
+                    arrays.append(arr)
+                yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _to_numpy(field: pa.Field, column: pa.ChunkedArray) -> tuple[np.ndarray, dict[str, object], np.ndarray | None]:
@@ -87,11 +96,12 @@ def _to_numpy(field: pa.Field, column: pa.ChunkedArray) -> tuple[np.ndarray, dic
     raise ValueError(f"HDF5 cannot hold nulls in the {t} column {field.name}")
 
 
-def _from_numpy(field: pa.Field, ds: h5py.Dataset) -> pa.Array:
+def _from_numpy(field: pa.Field, ds: h5py.Dataset, start: int = 0, stop: int | None = None) -> pa.Array:
     t = field.type
+    stop = ds.shape[0] if stop is None else stop
     if pa.types.is_string(t):
-        return pa.array(ds.asstr()[()], type=t) if ds.shape[0] else pa.array([], type=t)
-    raw = ds[()]
+        return pa.array(ds.asstr()[start:stop], type=t) if stop > start else pa.array([], type=t)
+    raw = ds[start:stop]
     if pa.types.is_timestamp(t):
         return pa.array(raw.astype(np.int64), type=pa.int64()).cast(t)
     arr = pa.array(raw, type=t)
