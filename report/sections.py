@@ -86,6 +86,8 @@ def _trends_table(trends: pl.DataFrame) -> str:
         Column("Months", lambda r: str(r["n_months"]), True),
         Column("Mean", lambda r: f"{num(r['mean'], 2)} {r['unit']}", True),
         Column("Sen slope / year", lambda r: f"{num(r['sen_slope_per_year'], 2)} {r['unit']}", True),
+        Column("95 % interval", lambda r: f"{num(r['sen_slope_lower_per_year'], 2)} to "
+                                          f"{num(r['sen_slope_upper_per_year'], 2)}", True),
         Column("% / year", lambda r: num(r["sen_slope_pct_per_year"], 1), True),
         Column("Mann–Kendall p", lambda r: num(r["mk_p"], 4), True),
         Column("Trend", lambda r: r["trend"]),

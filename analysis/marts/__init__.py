@@ -106,7 +106,8 @@ MARTS: dict[str, MartSpec] = {
             air_trends.air_trends,
             ("air_readings",),
             "sensor × pollutant, as of the day",
-            "Sen slope per year and Mann–Kendall test on monthly means, deseasonalised past 24 months.",
+            "openair's TheilSen on monthly means: STL-deseasonalised past 24 months, Sen slope per year with its "
+            "block-bootstrap interval, and the Mann–Kendall test.",
             air_trends.SCHEMA,
             history_days=None,
         ),

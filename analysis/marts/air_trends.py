@@ -10,14 +10,18 @@ Columns:
   ``o3``, ``so2``, ``co``), ``unit`` (µg/m³, ppb or ppm as measured).
 - ``n_months``: monthly means in the series; ``first_month``, ``last_month`` (dates, first day of
   the month); ``mean``: mean of the monthly means (the pollutant's unit).
-- ``deseasonalised``: true when the series has more than 24 monthly means; the slope and the test
-  then use the deseasonalised series, the monthly means minus their seasonal component from a
-  classical additive decomposition (centred 2×12 moving-average trend, mean seasonal index per
-  calendar month). openair uses an STL decomposition; both keep a linear trend and remove a
-  pattern that repeats every year.
+- ``deseasonalised``: true when the series spans more than 24 months (first to last); the slope,
+  its interval and the test then use the deseasonalised series, as openair's
+  ``TheilSen(deseason = TRUE)``: missing months imputed by a per-calendar-month line (counted in
+  ``n_imputed``), then an STL decomposition (``s.window = 11``, ``s.degree = 1``, robust) whose
+  trend + remainder is the series (``smartcity.analysis.air.theilsen``).
 - ``sen_slope_per_year``: Theil–Sen slope in units per year: the median pairwise slope with time
   in days since 1970-01-01 (each month at its first day), × 365, as openair's ``TheilSen``.
-  ``sen_slope_pct_per_year``: the same as a percentage of ``mean``.
+  ``sen_slope_lower_per_year``, ``sen_slope_upper_per_year``: its 95 % confidence interval from 599
+  moving-block bootstrap resamples (blocks of ``round(n^(1/3))`` months, since monthly means are
+  autocorrelated; openair's ``autocor = TRUE``), and ``sen_p_bootstrap`` openair's p-value from
+  the same resamples. ``sen_slope_pct_per_year``: openair's ``slope.percent``, the change per year
+  as a percentage of the fitted line's value at the first month.
 - ``mk_s``, ``mk_z``, ``mk_p``, ``mk_tau``: Mann–Kendall statistic, z-score, two-sided p-value and
   Kendall's τ of the (deseasonalised) monthly series in time order (``smartcity.analysis.air.mann_kendall``).
 - ``trend``: ``increasing`` or ``decreasing`` when ``mk_p`` < 0.05, else ``no trend``.
@@ -26,6 +30,9 @@ Slopes and the test need ``min_months`` (default 6) monthly means, as openair re
 fewer they are null. A monthly mean is the exact mean of every valid reading of the month (the month
 of the hour the reading counts towards, as in ``air_quality_hourly``).
 ``months`` limits the series to the most recent months; by default all history is used.
+``autocor = False`` resamples single months (openair's default), ``method = "openair-2.17"`` uses
+openair's settings before 2.18 (STL ``s.window = 35``, ``s.degree = 0``, gaps interpolated), which
+reproduce the trends published with those versions.
 """
 
 from __future__ import annotations
@@ -33,16 +40,14 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
 
-from smartcity.analysis.air.trends import mann_kendall, sen_slope
+from smartcity.analysis.air.theilsen import Method, theil_sen
 from smartcity.analysis.marts._air import UNITS, reading_hour
 from smartcity.analysis.marts._common import DAY, UTC_MS, conform_frame, day_start, exact_mean, micro_units
 from smartcity.storage.datasets import POLLUTANT_COLUMNS
 
 MIN_MONTHS = 6
-DESEASON_AFTER_MONTHS = 24
 ALPHA = 0.05
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -51,11 +56,15 @@ SCHEMA: dict[str, pl.DataType] = {
     "pollutant": pl.String(),
     "unit": pl.String(),
     "n_months": pl.UInt32(),
+    "n_imputed": pl.UInt32(),
     "first_month": pl.Date(),
     "last_month": pl.Date(),
     "mean": pl.Float64(),
     "deseasonalised": pl.Boolean(),
     "sen_slope_per_year": pl.Float64(),
+    "sen_slope_lower_per_year": pl.Float64(),
+    "sen_slope_upper_per_year": pl.Float64(),
+    "sen_p_bootstrap": pl.Float64(),
     "sen_slope_pct_per_year": pl.Float64(),
     "mk_s": pl.Int64(),
     "mk_z": pl.Float64(),
@@ -99,49 +108,23 @@ def monthly_means(readings_frame: pl.LazyFrame, day: date, months: int | None = 
     return pl.concat(long).filter(pl.col("value").is_not_null())
 
 
-def deseasonalise(months: list[date], values: np.ndarray) -> npt.NDArray[np.float64]:
-    """The series minus its seasonal component, by classical additive decomposition.
-
-    On the regular monthly grid from the first to the last month (missing months empty), the trend
-    is the centred 2×12 moving average; the seasonal index of a calendar month is the mean of
-    value − trend over that month's points, centred so the twelve indices sum to zero (a calendar
-    month without any contributes 0). A linear trend passes unchanged; a pattern repeating every
-    12 months is removed.
-    """
-    index = np.array([m.year * 12 + m.month - 1 for m in months])
-    grid = np.full(index[-1] - index[0] + 1, np.nan)
-    grid[index - index[0]] = values
-    weights = np.r_[0.5, np.ones(11), 0.5] / 12.0
-    trend = np.full(grid.size, np.nan)
-    for i in range(6, grid.size - 6):
-        window = grid[i - 6 : i + 7]
-        if np.all(np.isfinite(window)):
-            trend[i] = float(window @ weights)
-    calendar = (np.arange(grid.size) + index[0]) % 12
-    detrended = grid - trend
-    seasonal = np.zeros(12)
-    for month in range(12):
-        points = detrended[(calendar == month) & np.isfinite(detrended)]
-        if points.size:
-            seasonal[month] = points.mean()
-    seasonal -= seasonal.mean()
-    seasonal_of_point: npt.NDArray[np.float64] = seasonal[index % 12]
-    return values - seasonal_of_point
-
-
-def _trend_row(months: list[date], values: np.ndarray, min_months: int) -> dict[str, object]:
+def _trend_row(months: list[date], values: np.ndarray, min_months: int, autocor: bool,
+               method: Method) -> dict[str, object]:
     n = len(values)
-    mean = float(values.mean())
-    row: dict[str, object] = {"n_months": n, "first_month": months[0], "last_month": months[-1], "mean": mean,
-                              "deseasonalised": n > DESEASON_AFTER_MONTHS}
-    if n < min_months:
+    row: dict[str, object] = {"n_months": n, "first_month": months[0], "last_month": months[-1],
+                              "mean": float(values.mean()), "n_imputed": 0, "deseasonalised": False}
+    fit = theil_sen(months, values.tolist(), autocor=autocor, method=method) if n >= min_months else None
+    if fit is None:
         return row
-    series = deseasonalise(months, values) if n > DESEASON_AFTER_MONTHS else values
-    slope = 365.0 * sen_slope(months, series.tolist())
-    test = mann_kendall(series.tolist())
+    test = fit.mann_kendall
     return row | {
-        "sen_slope_per_year": slope,
-        "sen_slope_pct_per_year": 100.0 * slope / mean if mean != 0 else None,
+        "n_imputed": fit.n_imputed,
+        "deseasonalised": fit.deseasonalised,
+        "sen_slope_per_year": fit.slope_per_year,
+        "sen_slope_lower_per_year": fit.lower_per_year,
+        "sen_slope_upper_per_year": fit.upper_per_year,
+        "sen_p_bootstrap": fit.p_bootstrap,
+        "sen_slope_pct_per_year": fit.percent_per_year(months[0], months[-1]),
         "mk_s": test.s,
         "mk_z": test.z,
         "mk_p": test.p,
@@ -156,8 +139,11 @@ def air_trends(
     *,
     min_months: int = MIN_MONTHS,
     months: int | None = None,
+    autocor: bool = True,
+    method: Method = "openair",
 ) -> pl.DataFrame:
-    """Sen slope and Mann–Kendall trend per sensor and pollutant on monthly means, as of ``day``."""
+    """openair's Theil–Sen trend and the Mann–Kendall test per sensor and pollutant on monthly means,
+    as of ``day``."""
     if min_months < 2:
         msg = f"`min_months` must be at least 2, got {min_months}"
         raise ValueError(msg)
@@ -168,6 +154,6 @@ def air_trends(
         months_list = group["month"].to_list()
         values = group["value"].to_numpy()
         rows.append({"date": day, "sensor_id": sensor, "pollutant": pollutant, "unit": UNITS[str(pollutant)],
-                     **_trend_row(months_list, values, min_months)})
+                     **_trend_row(months_list, values, min_months, autocor, method)})
     frame = pl.DataFrame(rows, schema=SCHEMA) if rows else pl.DataFrame(schema=SCHEMA)
     return conform_frame(frame, SCHEMA)
