@@ -1,24 +1,31 @@
 """What the flows do, as plain functions: which dates need work, build and write marts.
 
 The Prefect flows in :mod:`smartcity.flows.pipelines` call these inside tasks; tests and the demo can call
-them directly. A date needs a mart rebuilt when the mart has no partition for it, or when a raw
-file the mart reads for that date is newer than the partition (new data landed since the last run).
+them directly. A partition needs a mart rebuilt when the mart has no such partition, or when a raw
+file of a date that maps to it is newer than the partition (new data landed since the last run).
 Writing a partition replaces it, so re-running a date is idempotent.
+
+A mart that reads other marts (``air_trends`` reads ``air_monthly``, which reads ``air_daily_sums``)
+is built after them, from their stored partitions: ``plan`` puts every stale partition of the
+upstream marts first. So a scheduled run reads the raw data of the dates that changed and small
+stored aggregates, never the whole raw history; each ``MartRun`` records what it read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from smartcity.analysis.marts import MARTS, compute_mart
+from smartcity.analysis.marts import MARTS, compute_mart, mart_inputs, raw_inputs
 from smartcity.storage.layout import dataset_dir
 from smartcity.storage.marts import mart_partition, write_mart
+from smartcity.storage.read_stats import ReadStats, read_stats
 
-AIR_QUALITY = ("air_quality_hourly", "air_hotspots", "air_trends")
+AIR_QUALITY = ("air_quality_hourly", "air_hotspots", "air_daily_sums", "air_monthly", "air_trends")
 BUS_OPERATIONS = ("bus_occupancy", "bus_window_stats", "bus_headways", "route_performance", "stop_visits",
                   "trips_performed")
 STATION_SERVICE = ("station_service",)
@@ -31,6 +38,12 @@ class MartRun:
     date: str
     rows: int
     path: str
+    read: ReadStats = field(default_factory=ReadStats)
+
+    def row(self) -> dict[str, Any]:
+        """The run as a table row: mart, date, rows written, and partitions, files, rows, bytes read."""
+        return {"mart": self.mart, "date": self.date, "rows": self.rows, "partitions_read": self.read.partitions,
+                "files_read": self.read.files, "rows_read": self.read.rows, "bytes_read": self.read.bytes}
 
 
 def raw_dates(root: Path, dataset: str) -> dict[str, float]:
@@ -61,25 +74,60 @@ def parse_dates(date: str | None = None, start: str | None = None, end: str | No
 
 
 def dates_needing(root: Path, mart: str, dates: Iterable[str] | None = None) -> list[str]:
-    """Dates whose ``mart`` partition is missing or older than the raw data it reads."""
+    """Partitions of ``mart`` that are missing or older than the raw data they read, as ISO dates.
+
+    With ``dates``, the partitions those raw dates (those with data) map to, stale or not."""
     spec = MARTS[mart]
     newest: dict[str, float] = {}
-    for ds in spec.datasets:
+    for ds in raw_inputs(mart):
         for d, t in raw_dates(root, ds).items():
             newest[d] = max(newest.get(d, 0.0), t)
     if dates is not None:
-        return sorted(d for d in dates if d in newest)
-    todo = []
-    for d, t in sorted(newest.items()):
-        part = mart_partition(root, mart, d)
-        files = list(part.glob("*.parquet")) if part.exists() else []
-        if not files or max(f.stat().st_mtime for f in files) < t:
-            todo.append(d)
-    return todo
+        wanted = [d for d in dates if d in newest]
+        return sorted({p.isoformat() for d in wanted for p in spec.partitions(Date.fromisoformat(d))})
+    todo: set[str] = set()
+    for d, t in newest.items():
+        for day in spec.partitions(Date.fromisoformat(d)):
+            part = mart_partition(root, mart, day)
+            files = list(part.glob("*.parquet")) if part.exists() else []
+            if not files or max(f.stat().st_mtime for f in files) < t:
+                todo.add(day.isoformat())
+    return sorted(todo)
+
+
+def upstream_of(marts: Iterable[str]) -> list[str]:
+    """``marts`` with the marts they read, every mart after the marts it reads, in first-needed order."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        for up in MARTS[name].upstream:
+            visit(up)
+        if name not in order:
+            order.append(name)
+
+    for name in marts:
+        visit(name)
+    return order
+
+
+def plan(root: Path, marts: Iterable[str], dates: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """The (mart, date) builds a run needs, in order: for ``marts``, the partitions of ``dates`` (or
+    every stale one); for the marts they read, every stale partition, built first."""
+    chosen = list(marts)
+    wanted = None if dates is None else list(dates)
+    read_by_others = {up for name in upstream_of(chosen) for up in MARTS[name].upstream}
+    steps = []
+    for name in upstream_of(chosen):
+        days = set(dates_needing(root, name, wanted)) if name in chosen else set()
+        if name in read_by_others:
+            days |= set(dates_needing(root, name))
+        steps += [(name, day) for day in sorted(days)]
+    return steps
 
 
 def build_mart(root: Path, mart: str, date: str) -> MartRun:
-    """Compute ``mart`` for ``date`` from the lake and replace its partition."""
-    df = compute_mart(mart, root, date)
+    """Compute ``mart`` for ``date`` from the lake (upstream marts as stored) and replace its partition."""
+    read = read_stats(mart_inputs(mart, root, date))
+    df = compute_mart(mart, root, date, upstream="stored")
     path = write_mart(root, mart, date, df)
-    return MartRun(mart, date, df.height, str(path))
+    return MartRun(mart, date, df.height, str(path), read)

@@ -3,7 +3,8 @@ logic lives in :mod:`smartcity.flows.jobs`, :mod:`analysis` and :mod:`storage`.
 
 | flow | what it does |
 | --- | --- |
-| ``air_quality`` | air_quality_hourly, air_hotspots, air_trends for the dates that need them |
+| ``air_quality`` | air_quality_hourly, air_hotspots, air_daily_sums, air_monthly, air_trends for the |
+| | dates that need them (trends from the stored monthly aggregates, not the raw history) |
 | ``bus_operations`` | bus_occupancy, bus_window_stats, bus_headways, route_performance, stop_visits and |
 | | trips_performed (the last two are TIDES tables) |
 | ``station_service`` | station_service |
@@ -13,7 +14,8 @@ logic lives in :mod:`smartcity.flows.jobs`, :mod:`analysis` and :mod:`storage`.
 
 Every flow takes ``lake`` and, where it computes marts, ``date`` or ``start``/``end``; without
 them it is incremental (only dates with new raw data since the mart was last written). Re-running a
-date replaces its mart partitions. Each run publishes a markdown summary and a table artifact.
+date replaces its mart partitions. Each run publishes a markdown summary and a table artifact with
+what each mart build read (partitions, files, rows, bytes) and wrote.
 
 Settings. A parameter left unset (None) means "use the settings": defaults < ``smartcity.toml``
 (or ``$SMARTCITY_CONFIG``) < ``SMARTCITY_*`` < the parameters given to this run, read once when
@@ -60,8 +62,9 @@ retrying = task(retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_tran
 @retrying
 def build_mart(lake: str, mart: str, date: str) -> dict[str, Any]:
     run = jobs.build_mart(Path(lake), mart, date)
-    get_run_logger().info("%s %s: %d rows", mart, date, run.rows)
-    return {"mart": run.mart, "date": run.date, "rows": run.rows}
+    get_run_logger().info("%s %s: %d rows from %d rows in %d partitions (%d bytes)", mart, date, run.rows,
+                          run.read.rows, run.read.partitions, run.read.bytes)
+    return run.row()
 
 
 @retrying
@@ -77,8 +80,12 @@ def _publish(flow_name: str, lake: str, runs: list[dict[str, Any]], extra: str =
         create_table_artifact(key=f"{key}-marts", table=runs, description=f"Marts written by {flow_name}")
     lines = [f"# {flow_name}", "", f"Lake: `{Path(lake).resolve()}`", ""]
     if runs:
-        lines += ["| mart | date | rows |", "| --- | --- | --- |"]
-        lines += [f"| {r['mart']} | {r['date']} | {r['rows']:,} |" for r in runs]
+        lines += ["| mart | date | rows | partitions read | rows read | bytes read |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {r['mart']} | {r['date']} | {r['rows']:,} | {r['partitions_read']:,} | {r['rows_read']:,} "
+                  f"| {r['bytes_read']:,} |" for r in runs]
+        lines += ["", f"Read in all: {sum(r['partitions_read'] for r in runs):,} partitions, "
+                      f"{sum(r['rows_read'] for r in runs):,} rows, {sum(r['bytes_read'] for r in runs):,} bytes."]
     else:
         lines.append("Nothing to do: no date has new raw data.")
     if extra:
@@ -90,10 +97,7 @@ def _mart_flow(flow_name: str, marts: tuple[str, ...], lake: str | None, date: s
                end: str | None, refresh: bool = True) -> list[dict[str, Any]]:
     lake = _lake(lake)
     wanted = jobs.parse_dates(date, start, end)
-    runs: list[dict[str, Any]] = []
-    for mart in marts:
-        for day in jobs.dates_needing(Path(lake), mart, wanted):
-            runs.append(build_mart(lake, mart, day))
+    runs = [build_mart(lake, mart, day) for mart, day in jobs.plan(Path(lake), marts, wanted)]
     if refresh:
         refresh_catalog(lake)
     _publish(flow_name, lake, runs)
@@ -134,9 +138,7 @@ def daily_report(lake: str | None = None, date: str | None = None) -> str:
     """Every mart for one date (default: yesterday, UTC), then the HTML report."""
     lake = _lake(lake)
     day = date or (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
-    runs = []
-    for marts in (jobs.AIR_QUALITY, jobs.BUS_OPERATIONS, jobs.STATION_SERVICE):
-        runs += [build_mart(lake, m, d) for m in marts for d in jobs.dates_needing(Path(lake), m, [day])]
+    runs = [build_mart(lake, m, d) for m, d in jobs.plan(Path(lake), jobs.ALL_MARTS, [day])]
     refresh_catalog(lake)
     path = build_report(lake, day)
     _publish("daily_report", lake, runs, extra=f"Report: `{path}`")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date as Date
 from pathlib import Path
 
@@ -100,3 +100,22 @@ def read_mart(root: Path | str, mart: str, dates: Iterable[Date | str] | None = 
     if not files:
         return pl.DataFrame()
     return pl.concat([pl.read_parquet(f, hive_partitioning=False) for f in files], how="diagonal_relaxed")
+
+
+def mart_files(root: Path | str, mart: str, window: tuple[Date | None, Date]) -> list[Path]:
+    """The files of the partitions of ``mart`` whose date lies in ``window`` (first, last; inclusive;
+    ``None``: from the first), in date order."""
+    first, last = window
+    days = [d for d in mart_dates(root, mart) if (first is None or d >= first) and d <= last]
+    return [mart_partition(root, mart, d) / PART for d in days]
+
+
+def scan_mart(root: Path | str, mart: str, window: tuple[Date | None, Date],
+              schema: Mapping[str, pl.DataType]) -> pl.LazyFrame:
+    """A lazy frame over the partitions of ``mart`` whose date lies in ``window`` (first, last;
+    inclusive; ``None``: from the first), with ``schema`` (columns added later read as null)."""
+    files = [str(f) for f in mart_files(root, mart, window)]
+    if not files:
+        return pl.DataFrame(schema=dict(schema)).lazy()
+    return pl.scan_parquet(files, hive_partitioning=False, schema=dict(schema), missing_columns="insert",
+                           extra_columns="ignore")

@@ -28,7 +28,9 @@ Columns:
 
 Slopes and the test need ``min_months`` (default 6) monthly means, as openair requires; with
 fewer they are null. A monthly mean is the exact mean of every valid reading of the month (the month
-of the hour the reading counts towards, as in ``air_quality_hourly``).
+of the hour the reading counts towards, as in ``air_quality_hourly``). The builder reads the stored
+``air_monthly`` mart, not the raw history (``smartcity.analysis.marts.air_monthly``), so its cost
+grows with the number of months, not of readings.
 ``months`` limits the series to the most recent months; by default all history is used.
 ``autocor = False`` resamples single months (openair's default), ``method = "openair-2.17"`` uses
 openair's settings before 2.18 (STL ``s.window = 35``, ``s.degree = 0``, gaps interpolated), which
@@ -43,9 +45,9 @@ import numpy as np
 import polars as pl
 
 from smartcity.analysis.air.theilsen import Method, theil_sen
-from smartcity.analysis.marts._air import UNITS, reading_hour
-from smartcity.analysis.marts._common import DAY, UTC_MS, conform_frame, day_start, exact_mean, micro_units
-from smartcity.storage.datasets import POLLUTANT_COLUMNS
+from smartcity.analysis.marts._air import UNITS
+from smartcity.analysis.marts._common import DAY, conform_frame, exact_mean
+from smartcity.analysis.marts.air_monthly import air_daily_sums
 
 MIN_MONTHS = 6
 ALPHA = 0.05
@@ -74,38 +76,33 @@ SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def monthly_means(readings_frame: pl.LazyFrame, day: date, months: int | None = None) -> pl.LazyFrame:
-    """Exact monthly means per sensor and pollutant (long format) of the months ended by ``day``.
-
-    Integer sums only, so this runs on the streaming engine over years of readings.
-    """
-    end = day_start(day) + DAY
-    hour = reading_hour(readings_frame)  # a reading's month is that of the hour it counts towards
-    month = hour.dt.truncate("1mo")
-    complete = month.dt.offset_by("1mo") <= pl.lit(end, UTC_MS)
-    rows = readings_frame.filter((hour < end) & complete)
+def _series(monthly: pl.LazyFrame, day: date, months: int | None) -> pl.LazyFrame:
+    """``monthly`` (``air_monthly`` rows: ``date`` = month, ``sensor_id``, ``pollutant``, ``value``)
+    limited to the months ended by ``day`` and, with ``months``, to the most recent ones."""
+    end = day + DAY
+    month = pl.col("date")
+    rows = monthly.filter((month.dt.offset_by("1mo") <= pl.lit(end)) & pl.col("value").is_not_null())
     if months is not None:
         if months < 1:
             msg = f"`months` must be at least 1, got {months}"
             raise ValueError(msg)
         running = end.replace(day=1)
         index = running.year * 12 + running.month - 1 - months
-        first = running.replace(year=index // 12, month=index % 12 + 1)
-        rows = rows.filter(month >= pl.lit(first, UTC_MS))
-    sums = []
-    for name, column in POLLUTANT_COLUMNS.items():
-        sums += [micro_units(column).sum().alias(f"s_{name}"), micro_units(column).count().alias(f"n_{name}")]
-    wide = rows.group_by("sensor_id", month.alias("month")).agg(sums)
-    long = [
-        wide.select(
-            "sensor_id",
-            pl.col("month").dt.date(),
-            pl.lit(name).alias("pollutant"),
-            exact_mean(f"s_{name}", f"n_{name}").alias("value"),
-        )
-        for name in POLLUTANT_COLUMNS
-    ]
-    return pl.concat(long).filter(pl.col("value").is_not_null())
+        rows = rows.filter(month >= pl.lit(running.replace(year=index // 12, month=index % 12 + 1)))
+    return rows.select("sensor_id", month.alias("month"), "pollutant", "value")
+
+
+def monthly_means(readings_frame: pl.LazyFrame, day: date, months: int | None = None) -> pl.LazyFrame:
+    """Exact monthly means per sensor and pollutant (long format) of the months ended by ``day``,
+    straight from raw readings: what the stored ``air_daily_sums`` and ``air_monthly`` marts give.
+
+    Integer sums only, so this runs on the streaming engine over years of readings.
+    """
+    daily = air_daily_sums(readings_frame, day)
+    monthly = (daily.group_by("sensor_id", "pollutant", pl.col("day").dt.truncate("1mo").alias("date"))
+               .agg(pl.col("micro_sum").sum(), pl.col("n").sum())
+               .with_columns(exact_mean("micro_sum", "n").alias("value")))
+    return _series(monthly, day, months)
 
 
 def _trend_row(months: list[date], values: np.ndarray, min_months: int, autocor: bool,
@@ -134,7 +131,7 @@ def _trend_row(months: list[date], values: np.ndarray, min_months: int, autocor:
 
 
 def air_trends(
-    readings_frame: pl.LazyFrame,
+    monthly: pl.LazyFrame,
     day: date,
     *,
     min_months: int = MIN_MONTHS,
@@ -142,13 +139,12 @@ def air_trends(
     autocor: bool = True,
     method: Method = "openair",
 ) -> pl.DataFrame:
-    """openair's Theil–Sen trend and the Mann–Kendall test per sensor and pollutant on monthly means,
-    as of ``day``."""
+    """openair's Theil–Sen trend and the Mann–Kendall test per sensor and pollutant on the monthly
+    means of ``monthly`` (the ``air_monthly`` mart), as of ``day``."""
     if min_months < 2:
         msg = f"`min_months` must be at least 2, got {min_months}"
         raise ValueError(msg)
-    series = monthly_means(readings_frame, day, months).collect(engine="streaming").sort("sensor_id", "pollutant",
-                                                                                           "month")
+    series = _series(monthly, day, months).collect().sort("sensor_id", "pollutant", "month")
     rows = []
     for (sensor, pollutant), group in series.group_by("sensor_id", "pollutant", maintain_order=True):
         months_list = group["month"].to_list()

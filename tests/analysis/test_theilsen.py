@@ -20,6 +20,7 @@ from smartcity.analysis.air.theilsen import (
     stl_deseasonalise,
     theil_sen,
 )
+from smartcity.analysis.marts.air_monthly import air_daily_sums, air_monthly
 from smartcity.analysis.marts.air_trends import air_trends
 from smartcity.storage.datasets import POLLUTANT_COLUMNS
 
@@ -77,9 +78,17 @@ def test_todays_openair_settings_agree_with_the_published_example_within_its_int
 def test_the_mart_gives_the_same_trend_from_hourly_readings_that_begin_in_1998() -> None:
     hourly = _hourly()
     nulls = {c: pl.lit(None, pl.Float64) for c in POLLUTANT_COLUMNS.values()}
-    frame = hourly.select(pl.lit("MY1").alias("sensor_id"), pl.col("date").dt.cast_time_unit("ms").alias("event_time"),
-                          **{**nulls, "no2_ppb": pl.col("no2"), "o3_ppb": pl.col("o3")}).lazy()
-    out = air_trends(frame, date(2005, 6, 30)).sort("pollutant")
+    time = pl.col("date").dt.cast_time_unit("ms")
+    raw = hourly.select(pl.lit("MY1").alias("sensor_id"), time.dt.epoch("ms").alias("event_time_ms"),
+                        time.alias("event_time"), pl.lit(51.5225).alias("latitude"), pl.lit(-0.1546).alias("longitude"),
+                        pl.lit(0).alias("_partition"), pl.int_range(pl.len()).alias("_offset"),
+                        **{**nulls, "no2_ppb": pl.col("no2"), "o3_ppb": pl.col("o3")})
+    # as the flows build it: daily sums per raw date, monthly rows from them, trends from the months
+    daily = pl.concat([air_daily_sums(part.lazy(), day).collect()
+                       for (day,), part in raw.group_by(pl.col("event_time").dt.date())])
+    months_of = sorted({d.replace(day=1) for d in daily["date"].to_list()})
+    monthly = pl.concat([air_monthly(daily.lazy(), m).collect() for m in months_of])
+    out = air_trends(monthly.lazy(), date(2005, 6, 30)).sort("pollutant")
     assert out["pollutant"].to_list() == ["no2", "o3"]
     o3 = out.row(1, named=True)
     months, values = _monthly("o3")

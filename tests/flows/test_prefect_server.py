@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,6 +121,17 @@ def test_serve_registers_schedules_and_a_triggered_run_writes_marts(prefect_api:
                 return {a.key for a in await client.read_artifacts() if a.key}
 
         assert {"bus-operations-summary", "bus-operations-marts"} <= asyncio.run(artifacts())
+
+        async def marts_table() -> Any:
+            async with get_client() as client:
+                found = [a for a in await client.read_artifacts() if a.key == "bus-operations-marts"]
+                return found[0].data
+
+        data = asyncio.run(marts_table())
+        table = json.loads(data) if isinstance(data, str) else data
+        by_mart = {row["mart"]: row for row in table}
+        route = by_mart["route_performance"]  # what it read: the day and the day before of station events
+        assert route["rows_read"] > 1000 and route["partitions_read"] >= 24 and route["bytes_read"] > 0
         api.__exit__(None, None, None)
     finally:
         with contextlib.suppress(ProcessLookupError):

@@ -14,7 +14,8 @@ from smartcity.storage.datasets import DATASETS
 from smartcity.storage.scan import scan
 from tests.marts.lakes import DAY, FORMATS, HOUR, T0, land, reading
 
-NAMES = ["air_quality_hourly", "air_hotspots", "air_trends", "bus_occupancy", "bus_window_stats", "bus_headways",
+NAMES = ["air_quality_hourly", "air_hotspots", "air_daily_sums", "air_monthly", "air_trends", "bus_occupancy",
+         "bus_window_stats", "bus_headways",
          "route_performance", "station_service", "stop_visits", "trips_performed"]
 
 
@@ -22,7 +23,8 @@ def test_registry_names_every_mart() -> None:
     assert list(MARTS) == NAMES
     for name, spec in MARTS.items():
         assert isinstance(spec, MartSpec) and spec.name == name and spec.grain and spec.description
-        assert set(spec.datasets) <= set(DATASETS)
+        assert set(spec.datasets) <= set(DATASETS) and set(spec.upstream) <= set(NAMES[:NAMES.index(name)])
+        assert spec.datasets or spec.upstream
         assert next(iter(spec.schema)) == "date"
     with pytest.raises(KeyError, match="unknown mart"):
         mart_spec("nope")
