@@ -2,7 +2,8 @@
 
 Views use absolute paths, so any DuckDB client can open the catalog from anywhere. Parquet and CSV
 lakes are read in place (hive partitioning gives ``date`` and ``hour`` columns for pruning); DuckDB
-has no HDF5 reader, so for HDF5 data the refresh copies the rows into tables of the same names.
+has no HDF5 reader, so for HDF5 files the refresh copies their rows, batch by batch, into tables of the
+same names.
 The catalog is rebuilt into a temporary file and renamed into place, so a reader never sees a
 half-built catalog and keeps its open copy. A view has every column of its dataset's schema: a column
 added after some files were written is NULL in those files (and in the view, until a file has it).
@@ -23,7 +24,9 @@ import duckdb
 import pyarrow as pa
 
 from smartcity.storage.datasets import DATASETS
+from smartcity.storage.formats.hdf5 import HDF5
 from smartcity.storage.layout import CATALOG, MARTS, RAW, data_files
+from smartcity.storage.stream import BATCH_ROWS
 from smartcity.storage.views import VIEWS
 
 _HIVE = "hive_partitioning = true, hive_types = {'date': DATE, 'hour': INTEGER}"
@@ -105,6 +108,13 @@ def _csv_query(base: str, schema: pa.Schema, files: list[Path]) -> str:
             f"types = {types}, quote = '\"', escape = '\"')")
 
 
+def _hdf5_rows(files: list[Path], schema: pa.Schema) -> pa.RecordBatchReader:
+    """The rows of HDF5 ``files`` as ``schema``, read batch by batch while DuckDB copies them."""
+    hdf5 = HDF5()
+    return pa.RecordBatchReader.from_batches(
+        schema, (batch for f in files for batch in hdf5.read_batches(f, schema, BATCH_ROWS)))
+
+
 def _raw_view(con: duckdb.DuckDBPyConnection, root: Path, name: str) -> CatalogEntry:
     dataset = DATASETS[name]
     schema = dataset.schema
@@ -121,12 +131,10 @@ def _raw_view(con: duckdb.DuckDBPyConnection, root: Path, name: str) -> CatalogE
     if ".csv" in exts:
         parts.append(_csv_query(base, schema, [f for f in files if f.suffix == ".csv"]))
     if ".h5" in exts:
-        from smartcity.storage.scan import read_table
-
         # the partition's time: the dataset's partition column, or event_time where that is null (older files)
         when = ("event_time" if dataset.partition_by == "event_time"
                 else f"coalesce({_ident(dataset.partition_by)}, event_time)")
-        con.register("hdf5_rows", read_table(root, name))
+        con.register("hdf5_rows", _hdf5_rows([f for f in files if f.suffix == ".h5"], schema))
         con.execute(f"CREATE OR REPLACE TABLE {_ident(name + '__hdf5')} AS SELECT *, "
                     f"CAST(timezone('UTC', {when}) AS DATE) AS date, "
                     f"CAST(date_part('hour', timezone('UTC', {when})) AS INTEGER) AS hour FROM hdf5_rows")

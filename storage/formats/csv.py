@@ -6,6 +6,7 @@ are found by the header's names, so a file without a (nullable) column reads tha
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,13 +33,25 @@ class CSV:
 
     def read_batches(self, path: Path, schema: pa.Schema, rows: int) -> Iterator[pa.RecordBatch]:
         """The file as batches read by a streaming reader (``rows`` sizes its blocks; a block of a
-        few MiB), so memory is bounded by a block, not by the file."""
+        few MiB), so memory is bounded by a block, not by the file. Only the columns of ``schema`` are
+        converted, so a schema of a few columns reads a few columns."""
         block = max(1 << 20, min(rows * 256, 64 << 20))  # about 256 bytes a row
+        header = _header(path)
+        # one column at least: an empty include_columns would convert them all
+        include = [name for name in schema.names if name in header] or header[:1]
+        convert = _convert(schema)
+        convert.include_columns = include
         reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block),
-                                convert_options=_convert(schema),
+                                convert_options=convert,
                                 parse_options=pacsv.ParseOptions(newlines_in_values=True))
         for batch in reader:
             yield from conform(pa.Table.from_batches([batch]), schema, path).to_batches()
+
+
+def _header(path: Path) -> list[str]:
+    """The column names of the file's header row (names never hold a line break)."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        return next(csv.reader(fh), [])
 
 
 def _convert(schema: pa.Schema) -> pacsv.ConvertOptions:

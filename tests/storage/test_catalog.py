@@ -126,3 +126,21 @@ def test_every_epoch_ms_column_has_a_utc_timestamp_twin(lakes: dict[str, Path]) 
                              "count(*) FILTER (WHERE kind = 'PASSENGER_COUNT') FROM station_events").fetchall()[0]
         assert counts[0] == counts[1]  # a count has no scheduled time: 0 becomes NULL, not 1970
         con.close()
+
+
+@pytest.mark.parametrize("formats", [["parquet", "hdf5"], ["hdf5", "csv", "parquet"]], ids="+".join)
+def test_a_lake_mixing_formats_has_each_row_once(tmp_path: Path, formats: list[str]) -> None:
+    """HDF5 rows are copied from the HDF5 files only (a copy of the whole dataset repeated the rows of
+    its Parquet and CSV files), with a column added later null in the older files."""
+    from tests.storage.test_scan_stream import lake
+
+    root = lake(tmp_path, formats)
+    rows = read_table(root, "air_readings")
+    entry = next(e for e in refresh_catalog(root) if e.name == "air_readings")
+    assert entry.files == 8 and "hdf5 (copied)" in entry.source
+    con = connect(catalog_path(root))
+    got = con.execute("SELECT count(*), count(DISTINCT _offset), sum(_offset), count(averaging_hour), "
+                      "count(DISTINCT date) FROM air_readings").fetchall()[0]
+    con.close()
+    assert got == (rows.num_rows, rows.num_rows, sum(rows.column("_offset").to_pylist()),
+                   rows.num_rows - rows.column("averaging_hour").null_count, 2)
