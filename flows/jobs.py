@@ -13,6 +13,7 @@ stored aggregates, never the whole raw history; each ``MartRun`` records what it
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date as Date
@@ -22,7 +23,7 @@ from typing import Any
 
 from smartcity.analysis.marts import MARTS, compute_mart, mart_inputs, raw_inputs
 from smartcity.storage.layout import dataset_dir
-from smartcity.storage.marts import mart_partition, write_mart
+from smartcity.storage.marts import PART, mart_partition, write_mart
 from smartcity.storage.read_stats import ReadStats, read_stats
 
 AIR_QUALITY = ("air_quality_hourly", "air_hotspots", "air_daily_sums", "air_monthly", "air_trends")
@@ -47,15 +48,23 @@ class MartRun:
 
 
 def raw_dates(root: Path, dataset: str) -> dict[str, float]:
-    """Dates with raw data of ``dataset`` -> newest file modification time in that date."""
+    """Dates with raw data of ``dataset`` -> the newest modification time of its hour folders.
+
+    Landing, replacing or compacting a file renames it into its hour folder, which changes that
+    folder's modification time: one ``stat`` per hour tells what changed, without listing every file."""
     base = dataset_dir(Path(root), dataset)
     out: dict[str, float] = {}
     if not base.exists():
         return out
-    for day_dir in base.glob("date=*"):
-        newest = max((f.stat().st_mtime for f in day_dir.glob("hour=*/*.*")), default=None)
-        if newest is not None:
-            out[day_dir.name.removeprefix("date=")] = newest
+    with os.scandir(base) as days:
+        for day in days:
+            if not day.name.startswith("date=") or not day.is_dir():
+                continue
+            with os.scandir(day.path) as hours:
+                newest = max((h.stat().st_mtime for h in hours if h.name.startswith("hour=") and h.is_dir()),
+                             default=None)
+            if newest is not None:
+                out[day.name.removeprefix("date=")] = newest
     return out
 
 
@@ -73,14 +82,19 @@ def parse_dates(date: str | None = None, start: str | None = None, end: str | No
     return None
 
 
-def dates_needing(root: Path, mart: str, dates: Iterable[str] | None = None) -> list[str]:
+def dates_needing(root: Path, mart: str, dates: Iterable[str] | None = None,
+                  landed: dict[str, dict[str, float]] | None = None) -> list[str]:
     """Partitions of ``mart`` that are missing or older than the raw data they read, as ISO dates.
 
-    With ``dates``, the partitions those raw dates (those with data) map to, stale or not."""
+    With ``dates``, the partitions those raw dates (those with data) map to, stale or not. ``landed``
+    caches ``raw_dates`` per dataset across calls."""
     spec = MARTS[mart]
+    cache = {} if landed is None else landed
     newest: dict[str, float] = {}
     for ds in raw_inputs(mart):
-        for d, t in raw_dates(root, ds).items():
+        if ds not in cache:
+            cache[ds] = raw_dates(root, ds)
+        for d, t in cache[ds].items():
             newest[d] = max(newest.get(d, 0.0), t)
     if dates is not None:
         wanted = [d for d in dates if d in newest]
@@ -88,9 +102,11 @@ def dates_needing(root: Path, mart: str, dates: Iterable[str] | None = None) -> 
     todo: set[str] = set()
     for d, t in newest.items():
         for day in spec.partitions(Date.fromisoformat(d)):
-            part = mart_partition(root, mart, day)
-            files = list(part.glob("*.parquet")) if part.exists() else []
-            if not files or max(f.stat().st_mtime for f in files) < t:
+            try:
+                stale = (mart_partition(root, mart, day) / PART).stat().st_mtime < t
+            except FileNotFoundError:
+                stale = True
+            if stale:
                 todo.add(day.isoformat())
     return sorted(todo)
 
@@ -116,11 +132,12 @@ def plan(root: Path, marts: Iterable[str], dates: Iterable[str] | None = None) -
     chosen = list(marts)
     wanted = None if dates is None else list(dates)
     read_by_others = {up for name in upstream_of(chosen) for up in MARTS[name].upstream}
+    landed: dict[str, dict[str, float]] = {}
     steps = []
     for name in upstream_of(chosen):
-        days = set(dates_needing(root, name, wanted)) if name in chosen else set()
+        days = set(dates_needing(root, name, wanted, landed)) if name in chosen else set()
         if name in read_by_others:
-            days |= set(dates_needing(root, name))
+            days |= set(dates_needing(root, name, None, landed))
         steps += [(name, day) for day in sorted(days)]
     return steps
 

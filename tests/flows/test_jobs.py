@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from smartcity.core.resources import samples_dir
 from smartcity.flows import jobs
 from smartcity.storage.marts import mart_partition, read_mart
+from tests.marts.lakes import land, station_event
 
 SAMPLES = samples_dir()
 
@@ -30,10 +30,10 @@ def test_only_dates_with_new_raw_data_are_rebuilt(lake: Path) -> None:
     first = jobs.build_mart(lake, "route_performance", DAY)
     assert first.rows > 0
     assert jobs.dates_needing(lake, "route_performance") == []  # nothing new since
-    # a new raw file lands for that date: the mart is stale again
-    landed = next((lake / "raw" / "station_events" / f"date={DAY}").glob("hour=08/*.parquet"))
-    future = time.time() + 5
-    os.utime(landed, (future, future))
+    # a new raw file lands for that date (a late event, from another partition): the mart is stale again
+    t = int(datetime(2026, 3, 10, 8, 30, tzinfo=UTC).timestamp() * 1000)
+    land(lake, "parquet", "station_events", [station_event("ST1", t, 1, bus="B1", route="R1")], partition=7)
+    assert len(list((lake / "raw" / "station_events" / f"date={DAY}" / "hour=08").glob("*+7+*.parquet"))) == 1
     assert jobs.dates_needing(lake, "route_performance") == [DAY]
     assert jobs.dates_needing(lake, "air_quality_hourly") == [DAY]  # never built yet
     assert jobs.dates_needing(lake, "air_hotspots", ["2026-03-09", DAY]) == [DAY]  # explicit: those with data
