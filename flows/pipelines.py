@@ -68,9 +68,14 @@ def build_mart(lake: str, mart: str, date: str) -> dict[str, Any]:
 
 
 @retrying
-def refresh_catalog(lake: str) -> int:
+def refresh_catalog(lake: str, always: bool = True) -> int:
+    """Rebuild the catalog; with ``always=False`` only when its views no longer cover the lake (a new
+    dataset or mart, or HDF5 tables copied): the hourly flows' case, whose cost then stays flat."""
+    from smartcity.storage.catalog import catalog_is_current
     from smartcity.storage.catalog import refresh_catalog as refresh
 
+    if not always and catalog_is_current(Path(lake)):
+        return 0
     return len(refresh(Path(lake)))
 
 
@@ -99,7 +104,7 @@ def _mart_flow(flow_name: str, marts: tuple[str, ...], lake: str | None, date: s
     wanted = jobs.parse_dates(date, start, end)
     runs = [build_mart(lake, mart, day) for mart, day in jobs.plan(Path(lake), marts, wanted)]
     if refresh:
-        refresh_catalog(lake)
+        refresh_catalog(lake, always=False)
     _publish(flow_name, lake, runs)
     return runs
 

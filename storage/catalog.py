@@ -31,6 +31,7 @@ from smartcity.storage.views import VIEWS
 
 _HIVE = "hive_partitioning = true, hive_types = {'date': DATE, 'hour': INTEGER}"
 OFFLINE = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+SOURCES = "_catalog_sources"  # what each view read at the last refresh (see catalog_is_current)
 
 _DUCK_TYPES = {
     pa.string(): "VARCHAR", pa.int32(): "INTEGER", pa.int64(): "BIGINT", pa.float32(): "FLOAT",
@@ -178,12 +179,40 @@ def refresh_catalog(root: Path, marts: Iterable[str] | None = None) -> list[Cata
             entry = _mart_view(con, root, mart)
             if entry is not None:
                 entries.append(entry)
+        con.execute(f"CREATE OR REPLACE TABLE {SOURCES} (name VARCHAR, kind VARCHAR, source VARCHAR)")
+        con.executemany(f"INSERT INTO {SOURCES} VALUES (?, ?, ?)", [(e.name, e.kind, e.source) for e in entries])
         con.execute("CHECKPOINT")
     finally:
         con.close()
     os.replace(tmp, target)
     Path(str(tmp) + ".wal").unlink(missing_ok=True)
     return entries
+
+
+def catalog_is_current(root: Path) -> bool:
+    """Whether the catalog's views still cover the lake without a refresh: it has a view for every raw
+    dataset that has data and every mart on disk, and none of its tables is a copy (HDF5). Views over
+    Parquet and CSV globs see files landed since; an hourly flow then skips the refresh, whose cost
+    grows with the number of files."""
+    root = Path(root).resolve()
+    if not (root / CATALOG).exists():
+        return False
+    try:
+        con = connect(root / CATALOG, read_only=True)
+        try:
+            recorded = dict(con.execute(f"SELECT name, source FROM {SOURCES}").fetchall())
+        finally:
+            con.close()
+    except duckdb.Error:
+        return False
+    if any("hdf5" in source for source in recorded.values()):
+        return False
+    for name in DATASETS:
+        empty = recorded.get(name, "empty") == "empty"
+        if empty and any((root / RAW / name).glob("date=*/hour=*")):
+            return False
+    folders = [p for p in (root / MARTS).iterdir() if p.is_dir()] if (root / MARTS).exists() else []
+    return not any(any(p.glob("date=*/*.parquet")) for p in folders if p.name not in recorded)
 
 
 def catalog_path(root: Path) -> Path:

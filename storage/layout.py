@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ _TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 DATE_DIR = re.compile(r"^date=\d{4}-\d{2}-\d{2}$")
 HOUR_DIR = re.compile(r"^hour=\d{2}$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FILE_RE = re.compile(
     r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<partition>\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.(?P<ext>[a-z0-9]+)$"
 )
@@ -98,13 +100,15 @@ def mart_dir(root: Path, mart: str) -> Path:
     return root / MARTS / check_name(mart)
 
 
-def data_files(root: Path, dataset: str, ext: str | None = None) -> list[Path]:
-    """Every landed file of a raw dataset (optionally of one extension), sorted by path."""
+def data_files(root: Path, dataset: str, ext: str | None = None, dates: Iterable[str] | None = None) -> list[Path]:
+    """Every landed file of a raw dataset (optionally of one extension, of ``dates`` YYYY-MM-DD only),
+    sorted by path. With ``dates``, only those days' folders are listed, however long the history."""
     base = dataset_dir(root, dataset)
     if not base.exists():
         return []
     pattern = f"*.{ext}" if ext else "*.*"
-    return sorted(p for p in base.glob(f"date=*/hour=*/{pattern}")
+    days = ["date=*"] if dates is None else sorted(f"date={d}" for d in set(dates) if _DAY.match(d))
+    return sorted(p for day in days for p in base.glob(f"{day}/hour=*/{pattern}")
                   if parse_file_name(p.name) and HOUR_DIR.match(p.parent.name) and DATE_DIR.match(p.parent.parent.name))
 
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 from smartcity.storage.datasets import dataset as get_dataset
 from smartcity.storage.formats import EXTENSIONS, FORMATS
 from smartcity.storage.formats.base import conform
-from smartcity.storage.layout import data_files, partition_of
+from smartcity.storage.layout import data_files
 from smartcity.storage.stream import polars_schema, stream_files
 
 
@@ -27,10 +27,7 @@ def _date_set(dates: Iterable[str | Date] | None) -> set[str] | None:
 
 def dataset_files(root: Path, dataset: str, dates: Iterable[str | Date] | None = None) -> list[Path]:
     """Landed files of ``dataset``, only of ``dates`` (YYYY-MM-DD) when given."""
-    wanted = _date_set(dates)
-    files = data_files(Path(root), dataset)
-    if wanted is not None:
-        files = [f for f in files if partition_of(f)[0] in wanted]
+    files = data_files(Path(root), dataset, dates=_date_set(dates))
     return [f for f in files if f.suffix.lstrip(".") in EXTENSIONS]
 
 

@@ -144,3 +144,33 @@ def test_a_lake_mixing_formats_has_each_row_once(tmp_path: Path, formats: list[s
     con.close()
     assert got == (rows.num_rows, rows.num_rows, sum(rows.column("_offset").to_pylist()),
                    rows.num_rows - rows.column("averaging_hour").null_count, 2)
+
+
+def test_an_hourly_flow_refreshes_the_catalog_only_when_its_views_no_longer_cover_the_lake(tmp_path: Path) -> None:
+    """Views over Parquet globs see files landed later; only a new dataset or mart, or copied HDF5
+    tables, need a refresh (whose cost grows with the files)."""
+    import polars as pl
+
+    from smartcity.storage.catalog import catalog_is_current
+    from tests.marts.lakes import HOUR, T0, land, reading
+
+    lake = tmp_path / "lake"
+    land(lake, "parquet", "air_readings", [reading("A1", T0 + HOUR, pm25_ugm3=5.0)])
+    assert not catalog_is_current(lake)  # no catalog yet
+    refresh_catalog(lake)
+    assert catalog_is_current(lake)
+    land(lake, "parquet", "air_readings", [reading("A1", T0 + 30 * HOUR, pm25_ugm3=7.0)], first_offset=1)
+    assert catalog_is_current(lake)
+    con = connect(catalog_path(lake))
+    assert con.execute("SELECT count(*) FROM air_readings").fetchone() == (2,)  # the new day, no refresh
+    con.close()
+    day = lake / "marts" / "demo_mart" / "date=2026-03-10"
+    day.mkdir(parents=True)
+    pl.DataFrame({"value": [1.5]}).write_parquet(day / "part-0.parquet")
+    assert not catalog_is_current(lake)  # a mart without a view
+    refresh_catalog(lake)
+    assert catalog_is_current(lake)
+    hdf5 = tmp_path / "hdf5"
+    land(hdf5, "hdf5", "air_readings", [reading("A1", T0 + HOUR, pm25_ugm3=5.0)])
+    refresh_catalog(hdf5)
+    assert not catalog_is_current(hdf5)  # its table is a copy: every run refreshes it
