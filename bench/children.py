@@ -7,6 +7,7 @@ line last) and samples the child's resident memory while it runs. Tasks:
 - ``mart``: one mart computed by ``polars`` (``smartcity.analysis.marts``) or ``pandas``
   (``smartcity.bench.baseline_pandas``),
   written to a Parquet file for the parent to compare.
+- ``archive_cycle``: one hourly run of a mart flow on a lake (``smartcity.bench.archive``).
 """
 
 from __future__ import annotations
@@ -164,7 +165,13 @@ def _mart(engine: str, mart: str, lake: str, day: str, out: str) -> dict[str, An
     return {"seconds": seconds, "rows": frame.height, "rss_before_mb": before, "peak_rss_mb": peak}
 
 
-TASKS: dict[str, Callable[..., dict[str, Any]]] = {"sink": _sink, "mart": _mart}
+def _archive_cycle(flow: str, lake: str) -> dict[str, Any]:
+    from smartcity.bench.archive import cycle
+
+    return cycle(flow, lake) | {"peak_rss_mb": peak_rss_mb()}
+
+
+TASKS: dict[str, Callable[..., dict[str, Any]]] = {"sink": _sink, "mart": _mart, "archive_cycle": _archive_cycle}
 
 if __name__ == "__main__":
     task, raw = sys.argv[1], sys.argv[2]

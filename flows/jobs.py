@@ -21,9 +21,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from smartcity.analysis.marts import MARTS, compute_mart, mart_inputs, raw_inputs
 from smartcity.storage.layout import dataset_dir
-from smartcity.storage.marts import PART, mart_partition, write_mart
+from smartcity.storage.marts import PART, mart_files, mart_partition, write_mart
 from smartcity.storage.read_stats import ReadStats, read_stats
 
 AIR_QUALITY = ("air_quality_hourly", "air_hotspots", "air_daily_sums", "air_monthly", "air_trends")
@@ -142,9 +144,34 @@ def plan(root: Path, marts: Iterable[str], dates: Iterable[str] | None = None) -
     return steps
 
 
+def reusable(root: Path, mart: str, day: Date) -> Path | None:
+    """A stored partition of ``mart`` holding ``day``'s rows (but for ``date``), if the mart declares a
+    ``result_key`` and a partition of the same key is newer than every upstream partition it was
+    computed from; ``None`` otherwise."""
+    spec = MARTS[mart]
+    if spec.result_key is None:
+        return None
+    key = spec.result_key(day)
+    inputs = [f for up in spec.upstream for f in mart_files(root, up, (None, key - timedelta(days=1)))]
+    newest = max((f.stat().st_mtime for f in inputs), default=0.0)
+    for offset in range(-40, 41):
+        other = day + timedelta(days=offset)
+        stored = mart_partition(root, mart, other) / PART
+        if spec.result_key(other) == key and stored.is_file() and stored.stat().st_mtime >= newest:
+            return stored
+    return None
+
+
 def build_mart(root: Path, mart: str, date: str) -> MartRun:
-    """Compute ``mart`` for ``date`` from the lake (upstream marts as stored) and replace its partition."""
-    read = read_stats(mart_inputs(mart, root, date))
-    df = compute_mart(mart, root, date, upstream="stored")
+    """Compute ``mart`` for ``date`` from the lake (upstream marts as stored) and replace its partition;
+    or copy a stored partition that holds the same rows (``reusable``)."""
+    day = Date.fromisoformat(date)
+    donor = reusable(root, mart, day)
+    if donor is not None:
+        read = read_stats([donor])
+        df = pl.read_parquet(donor).with_columns(pl.lit(day).alias("date"))
+    else:
+        read = read_stats(mart_inputs(mart, root, date))
+        df = compute_mart(mart, root, date, upstream="stored")
     path = write_mart(root, mart, date, df)
     return MartRun(mart, date, df.height, str(path), read)

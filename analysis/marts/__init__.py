@@ -75,7 +75,10 @@ class MartSpec:
     ``upstream`` marts are read from their stored partitions in the range ``upstream_dates`` gives
     for the partition being built (passed after the raw datasets). ``partitions`` maps a raw date
     with new data to the partitions of this mart it changes (the date itself for most marts, the
-    month's first day for ``air_monthly``).
+    month's first day for ``air_monthly``). ``result_key``, when set, says that partitions whose dates
+    share a key hold the same rows but for ``date``, computed only from upstream partitions dated
+    before the key: ``air_trends`` changes once a month, so a stored partition of the month can be
+    reused while those upstream partitions are unchanged.
 
     Builders of the telemetry marts collect slice by slice on the streaming engine themselves and
     return a frame. The others return a lazy frame whose row-order work (sorted grids, shifts,
@@ -93,6 +96,7 @@ class MartSpec:
     upstream: tuple[str, ...] = ()
     upstream_dates: Callable[[Date], DateRange] = _up_to
     partitions: Callable[[Date], tuple[Date, ...]] = _same_day
+    result_key: Callable[[Date], Date] | None = None
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -158,6 +162,7 @@ MARTS: dict[str, MartSpec] = {
             "block-bootstrap interval, and the Mann–Kendall test.",
             air_trends.SCHEMA,
             upstream=("air_monthly",),
+            result_key=air_monthly.settled_months,
         ),
         MartSpec(
             "bus_occupancy",

@@ -71,6 +71,12 @@ def months_touched(day: date) -> tuple[date, ...]:
     return (month_start(day - timedelta(days=1)), month) if day == month else (month,)
 
 
+def settled_months(day: date) -> date:
+    """The first day of the month after the last month ended by ``day``: trends as of two days with the
+    same value read the same complete months (every ``air_monthly`` partition before it)."""
+    return month_start(day + timedelta(days=1))
+
+
 def monthly_inputs(month: date) -> tuple[date, date]:
     """The ``air_daily_sums`` partitions (first, last; inclusive) that the month ``month`` sums."""
     return month_start(month), next_month(month)

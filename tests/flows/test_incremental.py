@@ -60,8 +60,8 @@ def test_an_hourly_run_reads_the_new_day_and_the_stored_months_not_the_history(t
         runs[months] = {mart: jobs.build_mart(root, mart, day) for mart, day in steps}
         history = read_stats(dataset_files(root, "air_readings"))
         trends = runs[months]["air_trends"]
-        # trends read the monthly rows only: one per sensor, pollutant and month (March's running too)
-        assert trends.read.rows == read_mart(root, "air_monthly").height == (months + 1) * len(SENSORS) * 2
+        # March's trends are February's: the complete months are the same, so the stored partition is copied
+        assert trends.read.rows == len(SENSORS) * 2 and trends.read.partitions == 1
         assert trends.read.rows < history.rows / 15
         # and give what the raw history gives when computed from it directly
         assert_frame_equal(read_mart(root, "air_trends", [NEW_DAY]),
@@ -105,3 +105,30 @@ def test_a_report_day_builds_the_upstream_months_it_needs(tmp_path: Path) -> Non
     assert [d for m, d in steps if m == "air_monthly"] == ["2025-12-01", "2026-01-01", "2026-02-01", "2026-03-01"]
     assert [d for m, d in steps if m == "air_trends"] == ["2026-03-09"]
     assert len([m for m, _ in steps if m == "air_daily_sums"]) == 68
+
+
+def _run(root: Path) -> dict[str, jobs.MartRun]:
+    return {mart: jobs.build_mart(root, mart, day) for mart, day in jobs.plan(root, jobs.AIR_QUALITY)}
+
+
+def test_trends_are_computed_once_a_month_and_again_when_a_past_month_changes(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    landed = _lake(root, 8)
+    settled = [d for d in read_mart(root, "air_monthly")["date"].unique() if d < date(2026, 3, 1)]
+    monthly_rows = read_mart(root, "air_monthly", settled).height
+    for k, day in enumerate((NEW_DAY, NEW_DAY + timedelta(days=1))):  # two runs in March
+        land(root, "parquet", "air_readings", _readings([day]), first_offset=landed + 4 * k)
+        trends = _run(root)["air_trends"]
+        # February's trends (as of 28 February) hold March's: the complete months are the same
+        assert trends.read.rows == len(SENSORS) * 2 and trends.read.partitions == 1
+        assert_frame_equal(read_mart(root, "air_trends", [day]),
+                           compute_mart("air_trends", root, day, upstream="compute"))
+    # a late reading for January changes January's sums; the next March run computes the trends again
+    land(root, "parquet", "air_readings", [reading("S1", _ms(date(2026, 1, 20), 9), no2_ppb=400.0)],
+         first_offset=landed + 8)
+    assert _run(root)["air_monthly"].date == "2026-01-01"
+    land(root, "parquet", "air_readings", _readings([NEW_DAY + timedelta(days=2)]), first_offset=landed + 9)
+    trends = _run(root)["air_trends"]
+    assert trends.read.rows >= monthly_rows
+    day = NEW_DAY + timedelta(days=2)
+    assert_frame_equal(read_mart(root, "air_trends", [day]), compute_mart("air_trends", root, day, upstream="compute"))
