@@ -102,10 +102,11 @@ def dates_needing(root: Path, mart: str, dates: Iterable[str] | None = None,
         wanted = [d for d in dates if d in newest]
         return sorted({p.isoformat() for d in wanted for p in spec.partitions(Date.fromisoformat(d))})
     todo: set[str] = set()
+    folder = mart_partition(root, mart, Date(2000, 1, 1)).parent  # resolved and checked once
     for d, t in newest.items():
         for day in spec.partitions(Date.fromisoformat(d)):
             try:
-                stale = (mart_partition(root, mart, day) / PART).stat().st_mtime < t
+                stale = (folder / f"date={day.isoformat()}" / PART).stat().st_mtime < t
             except FileNotFoundError:
                 stale = True
             if stale:
