@@ -184,17 +184,37 @@ def compact_lake(lake: str, older_than_hours: float) -> list[dict[str, Any]]:
              "files_after": h.files_after} for h in report.hours]
 
 
+@retrying
+def density(lake: str) -> list[dict[str, Any]]:
+    from smartcity.storage.file_density import file_density
+
+    return [d.row() for d in file_density(Path(lake))]
+
+
 @flow(name="maintenance", log_prints=True)
 def maintenance(lake: str | None = None, older_than_hours: float = 2.0) -> dict[str, Any]:
-    """Compact closed hours, then refresh the catalog."""
+    """Compact closed hours, then refresh the catalog; report files per partition-hour before and after."""
     lake = _lake(lake)
+    before = {d["dataset"]: d for d in density(lake)}
     hours = compact_lake(lake, older_than_hours)
+    after = density(lake)
     views = refresh_catalog(lake)
     if hours:
         create_table_artifact(key="maintenance-compaction", table=hours, description="Hours compacted")
-    create_markdown_artifact(key="maintenance-summary", markdown=(
-        f"# maintenance\n\nCompacted {len(hours)} hours; catalog has {views} views."))
-    return {"hours_compacted": len(hours), "views": views}
+    table = [{"dataset": d["dataset"], "partition_hours": d["partition_hours"],
+              "files_before": before.get(d["dataset"], d)["files"], "files_after": d["files"],
+              "files_per_partition_hour_before": before.get(d["dataset"], d)["files_per_partition_hour"],
+              "files_per_partition_hour_after": d["files_per_partition_hour"]} for d in after]
+    if table:
+        create_table_artifact(key="maintenance-files", table=table,
+                              description="Landed files per partition-hour (1.0: one file per partition and hour)")
+    lines = [f"| {r['dataset']} | {r['partition_hours']:,} | {r['files_before']:,} | {r['files_after']:,} | "
+             f"{r['files_per_partition_hour_after']} |" for r in table]
+    create_markdown_artifact(key="maintenance-summary", markdown="\n".join([
+        "# maintenance", "", f"Compacted {len(hours)} hours; catalog has {views} views.", "",
+        "| dataset | partition-hours | files before | files after | files per partition-hour |",
+        "| --- | --- | --- | --- | --- |", *lines]))
+    return {"hours_compacted": len(hours), "views": views, "files": table}
 
 
 FLOWS = {f.name: f for f in (air_quality, bus_operations, station_service, daily_report, ingest_batch, maintenance)}

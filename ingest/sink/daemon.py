@@ -133,7 +133,8 @@ class Sink:
         dead_letters = DeadLetterWriter(self.producer, self.kafka.topic("deadletter"), self.metrics)
         self.writer = writer = Writer(self.topics, self.decoders, self.committer, dead_letters, self.metrics,
                                       self.stats, self.on_batch, is_current=self._is_current,
-                                      rules=self.ingest.landing_rules())
+                                      rules=self.ingest.landing_rules(),
+                                      compact_at=self.ingest.compact_closed_hours_at)
         dead_letters.on_wait = writer.wait_for_kafka
         try:
             writer.topic_ids = self.topic_ids = topic_ids(self.kafka, list(self.topics))

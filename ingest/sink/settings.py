@@ -71,6 +71,10 @@ class IngestSettings(BaseModel):
     max_event_time_ahead_s: Duration = Field(
         default=86_400.0, ge=0, description="messages whose event time is more than this ahead of the sink's "
                                             "clock are dead-lettered (seconds, or 30m, 24h, ...)")
+    compact_closed_hours_at: int = Field(
+        default=12, ge=0, description="when a batch lands into an hour that closed over 2 h ago (a backfill) and its "
+                                      "folder then holds this many files, merge them at once (0: never; the "
+                                      "maintenance flow merges the rest)")
     air_time_marks: AirTimeMarks = Field(
         default="start", description="which end of its averaging interval an air reading's event time marks: "
                                      "start, or end (a reading stamped 10:00 then counts towards hour 09)")

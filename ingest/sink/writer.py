@@ -15,6 +15,7 @@ from confluent_kafka import Message
 from smartcity.core.errors import FencedBatch, is_transient
 from smartcity.core.faults import fault_point
 from smartcity.ingest.kafka.member import headers_of
+from smartcity.ingest.sink.backfill import BackfillCompactor
 from smartcity.ingest.sink.batching import TP
 from smartcity.ingest.sink.deadletter import DeadLetterWriter
 from smartcity.ingest.sink.landing import (
@@ -45,6 +46,7 @@ class SinkStats:
     seconds: float = 0.0
     active_seconds: float = 0.0  # from the first consumed message to the end (no start-up, no group join)
     paused_seconds: float = 0.0
+    hours_compacted: int = 0  # closed hours a backfill filled up, merged by the writer
     by_dataset: dict[str, int] = field(default_factory=dict)
 
 
@@ -62,8 +64,10 @@ class Writer:
     def __init__(self, topics: dict[str, Dataset], decoders: dict[str, RowsDecoder], committer: Committer,
                  dead_letters: DeadLetterWriter, metrics: SinkMetrics, stats: SinkStats,
                  on_batch: Callable[[BatchResult, SinkStats], None] | None = None,
-                 is_current: Callable[[Job], bool] = lambda _job: True, rules: LandingRules = DEFAULT_RULES) -> None:
+                 is_current: Callable[[Job], bool] = lambda _job: True, rules: LandingRules = DEFAULT_RULES,
+                 compact_at: int = 0) -> None:
         self.topics, self.decoders, self.committer = topics, decoders, committer
+        self.backfill = BackfillCompactor(committer.root, compact_at)  # merges full closed hours of a backfill
         self.rules = rules  # the event-time range and air-time convention of [ingest]
         self.topic_ids: dict[str, str] = {}  # topic -> Kafka topic id, recorded with each landed offset
         self.dead_letters, self.metrics, self.stats, self.on_batch = dead_letters, metrics, stats, on_batch
@@ -178,6 +182,7 @@ class Writer:
         with self._lock:  # committed by the consumer's own thread (never while it waits on us)
             self._landed[(job.topic, job.partition)] = int(offsets[-1]) + 1
         self._count(job, dataset, result, offsets)
+        self.stats.hours_compacted += len(self.backfill.after_batch(result.landed))
 
     def _count(self, job: Job, dataset: Dataset, result: BatchResult, offsets: np.ndarray) -> None:
         st = self.stats

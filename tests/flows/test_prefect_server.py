@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from smartcity.core.resources import samples_dir
 from smartcity.flows.deployments import read_deployments
 from smartcity.storage.marts import read_mart
 from tests.conftest import unavailable
+from tests.marts.lakes import land, telemetry
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -132,6 +134,22 @@ def test_serve_registers_schedules_and_a_triggered_run_writes_marts(prefect_api:
         by_mart = {row["mart"]: row for row in table}
         route = by_mart["route_performance"]  # what it read: the day and the day before of station events
         assert route["rows_read"] > 1000 and route["partitions_read"] >= 24 and route["bytes_read"] > 0
+
+        # the nightly maintenance: a trickle left two files in one partition-hour; compaction leaves one
+        t = int(datetime(2026, 3, 10, 8, 30, tzinfo=UTC).timestamp() * 1000)
+        land(lake, "parquet", "bus_telemetry", [telemetry("B1", "R1", t, 5)], partition=9)
+        land(lake, "parquet", "bus_telemetry", [telemetry("B1", "R1", t + 1000, 6)], partition=9, first_offset=1)
+        run = run_deployment("maintenance/maintenance-nightly", timeout=240)
+        assert run.state is not None and run.state.is_completed(), run.state
+
+        async def files_table() -> Any:
+            async with get_client() as client:
+                return next(a for a in await client.read_artifacts() if a.key == "maintenance-files").data
+
+        data = asyncio.run(files_table())
+        files = {row["dataset"]: row for row in (json.loads(data) if isinstance(data, str) else data)}
+        assert files["bus_telemetry"]["files_per_partition_hour_before"] > 1.0
+        assert {row["files_per_partition_hour_after"] for row in files.values()} == {1.0}
         api.__exit__(None, None, None)
     finally:
         with contextlib.suppress(ProcessLookupError):
