@@ -18,6 +18,7 @@ import errno
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -121,7 +122,9 @@ def compact_hour(root: Path, dataset: str, hour_dir: Path) -> HourResult | None:
                 return None
             exchange(staging, hour_dir)
             fsync_dir(hour_dir.parent)
-        trash = root / TRASH / f"{time.time():.0f}-{dataset}-{hour_dir.parent.name}-{hour_dir.name}"
+        # unique: one hour can be compacted twice in a second (a backfill filling it up again)
+        name = f"{time.time():.0f}-{dataset}-{hour_dir.parent.name}-{hour_dir.name}-{uuid.uuid4().hex[:8]}"
+        trash = root / TRASH / name
         trash.parent.mkdir(parents=True, exist_ok=True)
         os.rename(staging, trash)  # staging now holds the old files
         after = len([p for p in hour_dir.iterdir() if p.is_file()])

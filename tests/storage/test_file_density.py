@@ -26,3 +26,18 @@ def test_a_trickle_leaves_many_files_per_partition_hour_and_compaction_one(tmp_p
     assert (after.files, after.partition_hours, after.per_partition_hour) == (3, 3, 1.0)
     assert after.row() == {"dataset": "air_readings", "files": 3, "partition_hours": 3, "files_per_partition_hour": 1.0}
     assert file_density(tmp_path / "nothing") == []
+
+
+def test_one_hour_compacted_twice_within_a_second(tmp_path: Path) -> None:
+    """A backfill can fill an hour up again right after it was merged: the second merge works too."""
+    from smartcity.storage.compact import compact_hour
+
+    for k in range(4):
+        land(tmp_path, "parquet", "air_readings", [reading("A1", T0 + k * 1000, pm25_ugm3=1.0)], first_offset=k)
+    (hour_dir,) = {f.parent for f in (tmp_path / "raw" / "air_readings").glob("date=*/hour=*/*.parquet")}
+    first = compact_hour(tmp_path, "air_readings", hour_dir)
+    land(tmp_path, "parquet", "air_readings", [reading("A1", T0 + 9000, pm25_ugm3=2.0)], first_offset=4)
+    second = compact_hour(tmp_path, "air_readings", hour_dir)
+    assert first is not None and second is not None
+    assert (first.files_before, first.files_after, second.files_before, second.files_after) == (4, 1, 2, 1)
+    assert len(list((tmp_path / "_trash").iterdir())) == 2
