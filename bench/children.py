@@ -112,7 +112,9 @@ def _sink(bootstrap: str, prefix: str, group: str, lake: str, fmt: LakeFormat = 
     from smartcity.storage.settings import LakeSettings
 
     kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=prefix)
-    ingest = IngestSettings(topics=["bus"], group=group)
+    # landing as live data: the simulated day lies in the past, which would make the sink merge its hours
+    # as a backfill's
+    ingest = IngestSettings(topics=["bus"], group=group, compact_closed_hours_at=0)
     if batch_rows is not None:
         ingest.batch_max_rows = batch_rows
     sink = Sink(kafka, LakeSettings(path=Path(lake), format=fmt), ingest, until_caught_up=True)

@@ -53,7 +53,9 @@ def backlog(ctx: BenchContext, n: int, encoding: Encoding = "protobuf", partitio
 def land(settings: KafkaSettings, lake: Path, group: str, fmt: LakeFormat = "parquet",
          batch_rows: int = LAND_BATCH_ROWS) -> SinkStats:
     """The sink (one group member, this process) landing the ``bus`` topic until caught up."""
-    ingest = IngestSettings(topics=["bus"], group=group, batch_max_rows=batch_rows)
+    # landing as live data: the simulated day lies in the past, which would make the sink merge its hours
+    # as a backfill's
+    ingest = IngestSettings(topics=["bus"], group=group, batch_max_rows=batch_rows, compact_closed_hours_at=0)
     return Sink(settings, LakeSettings(path=lake, format=fmt), ingest, until_caught_up=True).run()
 
 
