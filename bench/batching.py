@@ -40,8 +40,8 @@ def run(ctx: BenchContext) -> Result:
                          "landed atomically (files written, fsynced, renamed, the offset recorded) and then its "
                          "offset committed to Kafka, so the cost per batch bounds small batches.",
                          "A batch whose messages span two event-time hours lands as two files. Files per "
-                         "partition-hour: landed files per Kafka partition and event-time hour, as landed (live landing: "
-                         "the sink's merging of a backfill's closed hours is off) and after `smartcity compact` "
-                         "merged every hour (the maintenance flow's job for closed hours).",
+                         "partition-hour: landed files per Kafka partition and event-time hour, as landed (live "
+                         "landing: the sink's merging of a backfill's closed hours is off) and after `smartcity "
+                         "compact` merged every hour (the maintenance flow's job for closed hours).",
                          "Each case lands a different number of messages (the 3-message case is bounded by its "
                          "time); rates are from the first consumed message to the last commit."])
