@@ -30,14 +30,13 @@ QUICK_CITY = {"buses": 20, "routes": 2, "stations": 4, "sensors": 3, "interval_s
 def cycle(flow: str, lake: str) -> dict[str, Any]:
     """One run of ``flow``'s marts on ``lake`` as the Prefect flow runs them (in this process)."""
     from smartcity.flows import jobs
-    from smartcity.storage.catalog import catalog_is_current
+    from smartcity.storage.catalog import refresh_if_stale
 
     marts = {"air_quality": jobs.AIR_QUALITY, "bus_operations": jobs.BUS_OPERATIONS,
              "station_service": jobs.STATION_SERVICE}[flow]
     began = time.perf_counter()
     runs = [jobs.build_mart(Path(lake), mart, day) for mart, day in jobs.plan(Path(lake), marts)]
-    if not catalog_is_current(Path(lake)):  # as the hourly flows do
-        refresh_catalog(Path(lake))
+    refresh_if_stale(Path(lake))  # as the hourly flows do
     seconds = time.perf_counter() - began
     return {"seconds": seconds, "builds": [f"{r.mart} {r.date}" for r in runs],
             "rows_read": sum(r.read.rows for r in runs), "partitions_read": sum(r.read.partitions for r in runs),

@@ -25,7 +25,7 @@ import polars as pl
 
 from smartcity.analysis.marts import MARTS, compute_mart, mart_inputs, raw_inputs
 from smartcity.storage.layout import dataset_dir
-from smartcity.storage.marts import PART, mart_files, mart_partition, write_mart
+from smartcity.storage.marts import mart_files, partition_files, write_mart
 from smartcity.storage.read_stats import ReadStats, read_stats
 
 AIR_QUALITY = ("air_quality_hourly", "air_hotspots", "air_daily_sums", "air_monthly", "air_trends")
@@ -101,16 +101,9 @@ def dates_needing(root: Path, mart: str, dates: Iterable[str] | None = None,
     if dates is not None:
         wanted = [d for d in dates if d in newest]
         return sorted({p.isoformat() for d in wanted for p in spec.partitions(Date.fromisoformat(d))})
-    todo: set[str] = set()
-    folder = mart_partition(root, mart, Date(2000, 1, 1)).parent  # resolved and checked once
-    for d, t in newest.items():
-        for day in spec.partitions(Date.fromisoformat(d)):
-            try:
-                stale = (folder / f"date={day.isoformat()}" / PART).stat().st_mtime < t
-            except FileNotFoundError:
-                stale = True
-            if stale:
-                todo.add(day.isoformat())
+    stored = {day: f.stat().st_mtime for day, f in partition_files(root, mart).items()}
+    todo = {day.isoformat() for d, t in newest.items() for day in spec.partitions(Date.fromisoformat(d))
+            if stored.get(day, -1.0) < t}
     return sorted(todo)
 
 
@@ -155,10 +148,8 @@ def reusable(root: Path, mart: str, day: Date) -> Path | None:
     key = spec.result_key(day)
     inputs = [f for up in spec.upstream for f in mart_files(root, up, (None, key - timedelta(days=1)))]
     newest = max((f.stat().st_mtime for f in inputs), default=0.0)
-    for offset in range(-40, 41):
-        other = day + timedelta(days=offset)
-        stored = mart_partition(root, mart, other) / PART
-        if spec.result_key(other) == key and stored.is_file() and stored.stat().st_mtime >= newest:
+    for other, stored in partition_files(root, mart).items():
+        if spec.result_key(other) == key and stored.stat().st_mtime >= newest:
             return stored
     return None
 

@@ -71,12 +71,11 @@ def build_mart(lake: str, mart: str, date: str) -> dict[str, Any]:
 def refresh_catalog(lake: str, always: bool = True) -> int:
     """Rebuild the catalog; with ``always=False`` only when its views no longer cover the lake (a new
     dataset or mart, or HDF5 tables copied): the hourly flows' case, whose cost then stays flat."""
-    from smartcity.storage.catalog import catalog_is_current
     from smartcity.storage.catalog import refresh_catalog as refresh
+    from smartcity.storage.catalog import refresh_if_stale
 
-    if not always and catalog_is_current(Path(lake)):
-        return 0
-    return len(refresh(Path(lake)))
+    entries = refresh(Path(lake)) if always else refresh_if_stale(Path(lake))
+    return len(entries or [])
 
 
 def _publish(flow_name: str, lake: str, runs: list[dict[str, Any]], extra: str = "") -> None:

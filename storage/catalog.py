@@ -215,5 +215,11 @@ def catalog_is_current(root: Path) -> bool:
     return not any(any(p.glob("date=*/*.parquet")) for p in folders if p.name not in recorded)
 
 
+def refresh_if_stale(root: Path) -> list[CatalogEntry] | None:
+    """Rebuild the catalog only when its views no longer cover the lake (:func:`catalog_is_current`);
+    ``None`` when it was current: what the hourly flows do."""
+    return None if catalog_is_current(root) else refresh_catalog(root)
+
+
 def catalog_path(root: Path) -> Path:
     return Path(root).resolve() / CATALOG

@@ -30,7 +30,7 @@ from smartcity.storage.commit import fsync_dir, lake_lock
 from smartcity.storage.datasets import DATASETS
 from smartcity.storage.datasets import dataset as get_dataset
 from smartcity.storage.formats import EXTENSIONS, FORMATS, Format
-from smartcity.storage.layout import HOUR_DIR, RAW, STAGING, STATE, dataset_dir, file_name, parse_file_name
+from smartcity.storage.layout import HOUR_DIR, RAW, STAGING, STATE, dataset_dir, file_name, hour_end, parse_file_name
 
 TRASH = "_trash"
 TRASH_KEEP_S = 600
@@ -76,9 +76,7 @@ def closed_hours(root: Path, dataset: str, before: datetime) -> list[Path]:
     for hour_dir in sorted(base.glob("date=*/hour=*")):
         if not hour_dir.is_dir() or not HOUR_DIR.match(hour_dir.name):
             continue
-        date = hour_dir.parent.name.removeprefix("date=")
-        end = datetime.fromisoformat(date).replace(tzinfo=UTC) + timedelta(hours=int(hour_dir.name[5:]) + 1)
-        if end <= before:
+        if hour_end(hour_dir.parent.name.removeprefix("date="), int(hour_dir.name[5:])) <= before:
             out.append(hour_dir)
     return out
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from smartcity.core.errors import UnsafePathError
@@ -59,6 +59,11 @@ def hour_bucket(event_time_ms: int) -> tuple[str, int]:
     """(``YYYY-MM-DD``, hour) of an event time in UTC."""
     t = datetime.fromtimestamp(event_time_ms / 1000, tz=UTC)
     return t.strftime("%Y-%m-%d"), t.hour
+
+
+def hour_end(date: str, hour: int) -> datetime:
+    """The UTC instant the hour ``hour`` of ``date`` (``YYYY-MM-DD``) ends: when its partition closes."""
+    return datetime.fromisoformat(date).replace(tzinfo=UTC) + timedelta(hours=hour + 1)
 
 
 def bucket_of_hour_index(hour_index: int) -> tuple[str, int]:

@@ -74,20 +74,25 @@ def write_mart(root: Path | str, mart: str, date: Date | str, df: pl.DataFrame) 
     return final
 
 
-def mart_dates(root: Path | str, mart: str) -> list[Date]:
-    """Dates that ``mart`` has a partition for, in order."""
+def partition_files(root: Path | str, mart: str) -> dict[Date, Path]:
+    """The stored file of every partition of ``mart``, by date, in date order: one listing of the mart's folder."""
     base = mart_dir(Path(root).resolve(), mart)
     if not base.exists():
-        return []
-    dates = []
+        return {}
+    found = {}
     for folder in base.glob(f"{_PREFIX}*"):
         try:
             day = Date.fromisoformat(folder.name.removeprefix(_PREFIX))
         except ValueError:
             continue
         if (folder / PART).is_file():
-            dates.append(day)
-    return sorted(dates)
+            found[day] = folder / PART
+    return dict(sorted(found.items()))
+
+
+def mart_dates(root: Path | str, mart: str) -> list[Date]:
+    """Dates that ``mart`` has a partition for, in order."""
+    return list(partition_files(root, mart))
 
 
 def read_mart(root: Path | str, mart: str, dates: Iterable[Date | str] | None = None) -> pl.DataFrame:
@@ -106,8 +111,7 @@ def mart_files(root: Path | str, mart: str, window: tuple[Date | None, Date]) ->
     """The files of the partitions of ``mart`` whose date lies in ``window`` (first, last; inclusive;
     ``None``: from the first), in date order."""
     first, last = window
-    days = [d for d in mart_dates(root, mart) if (first is None or d >= first) and d <= last]
-    return [mart_partition(root, mart, d) / PART for d in days]
+    return [f for d, f in partition_files(root, mart).items() if (first is None or d >= first) and d <= last]
 
 
 def scan_mart(root: Path | str, mart: str, window: tuple[Date | None, Date],

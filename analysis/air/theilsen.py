@@ -42,7 +42,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from smartcity.analysis.air.trends import MannKendall, mann_kendall
+from smartcity.analysis.air.trends import MannKendall, mann_kendall, sen_intercept, sen_slope
 
 Method = Literal["openair", "openair-2.17"]
 METHODS: tuple[Method, ...] = ("openair", "openair-2.17")
@@ -147,12 +147,6 @@ def _pair_slopes(t: FloatArray, y: FloatArray) -> FloatArray:
     return slopes
 
 
-def sen_fit(t: FloatArray, y: FloatArray) -> tuple[float, float]:
-    """Sen slope (per time unit) and openair's intercept ``median(y − b·t)``."""
-    slope = float(np.nanmedian(_pair_slopes(t, y)))
-    return slope, float(np.median(y - slope * t))
-
-
 def block_indices(n: int, nboot: int, block_length: int, rng: np.random.Generator) -> npt.NDArray[np.intp]:
     """``nboot`` resamples of ``range(n)`` built from overlapping blocks of ``block_length``
     consecutive indices (no wrap-around), cut to ``n``: openair's ``samp_boot_block``."""
@@ -211,7 +205,8 @@ def theil_sen(
         series, t = grid[~missing], np.array([_days(m) for m, gone in zip(grid_months, missing, strict=True)
                                               if not gone])
         n_imputed, deseasonalised = 0, False
-    slope, intercept = sen_fit(t, series)
+    slope = sen_slope(t.tolist(), series.tolist())
+    intercept = sen_intercept(t.tolist(), series.tolist(), slope, method="residual")
     block = max(1, round(series.size ** (1 / 3))) if autocor else 1
     boot = np.sort(bootstrap_slopes(t, series, block_length=block, nboot=nboot, seed=seed))
     low = round(alpha / 2 * nboot)

@@ -98,11 +98,16 @@ def air_daily_sums(readings_frame: pl.LazyFrame, day: date) -> pl.LazyFrame:
     return conform(out, DAILY_SCHEMA).sort("sensor_id", "pollutant", "day")
 
 
+def month_totals(daily_frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``air_daily_sums`` rows summed per sensor, pollutant and month of their ``day``: the ``air_monthly``
+    columns, ``date`` being the month's first day."""
+    month = pl.col("day").dt.truncate("1mo").alias("date")
+    totals = daily_frame.group_by("sensor_id", "pollutant", month).agg(pl.col("micro_sum").sum(), pl.col("n").sum())
+    return conform(totals.with_columns(exact_mean("micro_sum", "n").alias("value")), MONTHLY_SCHEMA)
+
+
 def air_monthly(daily_frame: pl.LazyFrame, day: date) -> pl.LazyFrame:
     """Per sensor and pollutant: the sums and exact mean of the month starting ``day`` (a first day)."""
     month = month_start(day)
     rows = daily_frame.filter((pl.col("day") >= month) & (pl.col("day") < next_month(month)))
-    out = (rows.group_by("sensor_id", "pollutant")
-           .agg(pl.col("micro_sum").sum(), pl.col("n").sum())
-           .with_columns(pl.lit(month).alias("date"), exact_mean("micro_sum", "n").alias("value")))
-    return conform(out, MONTHLY_SCHEMA).sort("sensor_id", "pollutant")
+    return month_totals(rows).sort("sensor_id", "pollutant")

@@ -46,8 +46,8 @@ import polars as pl
 
 from smartcity.analysis.air.theilsen import Method, theil_sen
 from smartcity.analysis.marts._air import UNITS
-from smartcity.analysis.marts._common import DAY, conform_frame, exact_mean
-from smartcity.analysis.marts.air_monthly import air_daily_sums
+from smartcity.analysis.marts._common import DAY, conform_frame
+from smartcity.analysis.marts.air_monthly import air_daily_sums, month_totals
 
 MIN_MONTHS = 6
 ALPHA = 0.05
@@ -98,11 +98,7 @@ def monthly_means(readings_frame: pl.LazyFrame, day: date, months: int | None = 
 
     Integer sums only, so this runs on the streaming engine over years of readings.
     """
-    daily = air_daily_sums(readings_frame, day)
-    monthly = (daily.group_by("sensor_id", "pollutant", pl.col("day").dt.truncate("1mo").alias("date"))
-               .agg(pl.col("micro_sum").sum(), pl.col("n").sum())
-               .with_columns(exact_mean("micro_sum", "n").alias("value")))
-    return _series(monthly, day, months)
+    return _series(month_totals(air_daily_sums(readings_frame, day)), day, months)
 
 
 def _trend_row(months: list[date], values: np.ndarray, min_months: int, autocor: bool,

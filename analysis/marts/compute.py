@@ -22,16 +22,7 @@ def scan_dates(root: Path, dataset: str, day: Date, history_days: int | None) ->
     every landed date up to the day when ``history_days`` is ``None``."""
     if history_days is not None:
         return [day - timedelta(days=k) for k in range(history_days, -1, -1)]
-    base = dataset_dir(Path(root), dataset)
-    dates = []
-    for path in base.glob("date=*") if base.exists() else ():
-        try:
-            landed = Date.fromisoformat(path.name.removeprefix("date="))
-        except ValueError:
-            continue
-        if landed <= day:
-            dates.append(landed)
-    return sorted(dates)
+    return [landed for landed in landed_dates(root, dataset) if landed <= day]
 
 
 def raw_inputs(name: str) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from smartcity.storage.commit import LandedFile
 from smartcity.storage.compact import HourResult, compact_hour
+from smartcity.storage.layout import hour_end
 
 log = logging.getLogger("smartcity.ingest")
 
@@ -40,8 +41,7 @@ class BackfillCompactor:
         if self.files_at <= 0:
             return []
         cutoff = (now or datetime.now(UTC)) - self.closed_after
-        hours = {(f.dataset, f.path.parent) for f in landed
-                 if datetime.fromisoformat(f.date).replace(tzinfo=UTC) + timedelta(hours=f.hour + 1) <= cutoff}
+        hours = {(f.dataset, f.path.parent) for f in landed if hour_end(f.date, f.hour) <= cutoff}
         out = []
         for dataset, folder in sorted(hours):
             with os.scandir(folder) as entries:
