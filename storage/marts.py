@@ -80,13 +80,17 @@ def partition_files(root: Path | str, mart: str) -> dict[Date, Path]:
     if not base.exists():
         return {}
     found = {}
-    for folder in base.glob(f"{_PREFIX}*"):
-        try:
-            day = Date.fromisoformat(folder.name.removeprefix(_PREFIX))
-        except ValueError:
-            continue
-        if (folder / PART).is_file():
-            found[day] = folder / PART
+    with os.scandir(base) as folders:
+        for folder in folders:
+            if not folder.name.startswith(_PREFIX):
+                continue
+            try:
+                day = Date.fromisoformat(folder.name.removeprefix(_PREFIX))
+            except ValueError:
+                continue
+            file = Path(folder.path) / PART
+            if file.is_file():
+                found[day] = file
     return dict(sorted(found.items()))
 
 
