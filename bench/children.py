@@ -4,6 +4,8 @@ The parent starts ``python -m smartcity.bench.children TASK JSON`` (or any other
 line last) and samples the child's resident memory while it runs. Tasks:
 
 - ``sink``: one sink group member landing topics until caught up.
+- ``bare``: a bare read of a topic (``smartcity.bench.sink.bare_read``), optionally with the sink's
+  garbage-collector setting.
 - ``mart``: one mart computed by ``polars`` (``smartcity.analysis.marts``) or ``pandas``
   (``smartcity.bench.baseline_pandas``),
   written to a Parquet file for the parent to compare.
@@ -141,6 +143,17 @@ def _sink(bootstrap: str, prefix: str, group: str, lake: str, fmt: LakeFormat = 
             "peak_rss_mb": peak_rss_mb()}
 
 
+def _bare(bootstrap: str, topic: str, group: str, n: int, fewer_gc: bool = False) -> dict[str, Any]:
+    from smartcity.bench.sink import bare_read
+    from smartcity.core.gc_pause import fewer_collections
+    from smartcity.ingest.kafka.settings import KafkaSettings
+
+    kafka = KafkaSettings(bootstrap_servers=bootstrap)
+    with fewer_collections() if fewer_gc else contextlib.nullcontext():
+        rate = bare_read(kafka, topic, n, group)
+    return {"consumed": n, "active_seconds": n / rate, "peak_rss_mb": peak_rss_mb()}
+
+
 def _mart(engine: str, mart: str, lake: str, day: str, out: str) -> dict[str, Any]:
     import polars as pl
 
@@ -173,7 +186,8 @@ def _archive_cycle(flow: str, lake: str) -> dict[str, Any]:
     return cycle(flow, lake) | {"peak_rss_mb": peak_rss_mb()}
 
 
-TASKS: dict[str, Callable[..., dict[str, Any]]] = {"sink": _sink, "mart": _mart, "archive_cycle": _archive_cycle}
+TASKS: dict[str, Callable[..., dict[str, Any]]] = {"sink": _sink, "bare": _bare, "mart": _mart,
+                                                  "archive_cycle": _archive_cycle}
 
 if __name__ == "__main__":
     task, raw = sys.argv[1], sys.argv[2]

@@ -6,6 +6,7 @@ accepted event-time range, and which end of its averaging interval an air readin
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -112,16 +113,15 @@ def split_by_hour(dataset: Dataset, rows: pa.Table) -> list[Part]:
         when = pc.coalesce(when, rows.column("event_time"))
     hours = when.cast(pa.int64()).to_numpy() // HOUR_MS
     offsets = rows.column("_offset").to_numpy()
-    unique = np.unique(hours)
+    if hours.min() != hours.max():  # one reordering (a stable sort: offset order within each hour), then slices
+        order = np.argsort(hours, kind="stable")
+        rows, hours, offsets = rows.take(pa.array(order)), hours[order], offsets[order]
+    bounds = [0, *(np.flatnonzero(hours[1:] != hours[:-1]) + 1).tolist(), len(hours)]
     parts = []
-    for h in unique:
-        if len(unique) == 1:
-            sub, sub_offsets = rows, offsets
-        else:
-            mask = hours == h
-            sub, sub_offsets = rows.filter(pa.array(mask)), offsets[mask]
-        date, hour = bucket_of_hour_index(int(h))
-        parts.append(Part(dataset.name, date, hour, sub, int(sub_offsets.min()), int(sub_offsets.max())))
+    for a, b in itertools.pairwise(bounds):
+        date, hour = bucket_of_hour_index(int(hours[a]))
+        run = offsets[a:b]
+        parts.append(Part(dataset.name, date, hour, rows.slice(a, b - a), int(run.min()), int(run.max())))
     return parts
 
 

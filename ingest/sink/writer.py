@@ -1,5 +1,10 @@
-"""The sink's writer thread: lands the batches the consumer hands it, one at a time, and records
-each landed batch's next offset for the consumer to commit."""
+"""The sink's writer threads: land the batches the consumer hands them and record each landed batch's
+next offset for the consumer to commit.
+
+Each thread (a *lane*) has its own short queue and lands one batch at a time; every batch of a
+topic-partition goes to the same lane, so a partition's batches land in offset order, while batches
+of different partitions land side by side (the lake's commit point is per partition). Decoding in
+NumPy/numba and writing Parquet release the GIL, so two lanes overlap on two cores."""
 
 from __future__ import annotations
 
@@ -58,47 +63,65 @@ class Job:
     epoch: int = 0  # the partition's assignment epoch when the batch was cut (see Sink.epochs)
 
 
+QUEUED_BATCHES = 2  # batches waiting for the lanes, all lanes together (with those landing, this bounds memory)
+
+
 class Writer:
-    """Takes :class:`Job` s from a short queue (its length bounds memory) on its own thread."""
+    """Takes :class:`Job` s from short queues (their length bounds memory) on ``lanes`` threads."""
 
     def __init__(self, topics: dict[str, Dataset], decoders: dict[str, RowsDecoder], committer: Committer,
                  dead_letters: DeadLetterWriter, metrics: SinkMetrics, stats: SinkStats,
                  on_batch: Callable[[BatchResult, SinkStats], None] | None = None,
                  is_current: Callable[[Job], bool] = lambda _job: True, rules: LandingRules = DEFAULT_RULES,
-                 compact_at: int = 0) -> None:
+                 compact_at: int = 0, lanes: int = 1) -> None:
         self.topics, self.decoders, self.committer = topics, decoders, committer
         self.backfill = BackfillCompactor(committer.root, compact_at)  # merges full closed hours of a backfill
         self.rules = rules  # the event-time range and air-time convention of [ingest]
         self.topic_ids: dict[str, str] = {}  # topic -> Kafka topic id, recorded with each landed offset
         self.dead_letters, self.metrics, self.stats, self.on_batch = dead_letters, metrics, stats, on_batch
-        self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=2)
+        self.queues: list[queue.Queue[Job | None]] = [
+            queue.Queue(maxsize=max(1, QUEUED_BATCHES // lanes)) for _ in range(lanes)]
+        self._lane_of: dict[TP, int] = {}  # a partition's lane, for as long as the writer lives
         self.error: BaseException | None = None
         self.is_current = is_current
         self.fenced: dict[TP, int | None] = {}  # partition -> the lake's landed offset that fenced a batch
         self._landed: dict[TP, int] = {}
         self._lock = threading.Lock()
+        self._count_lock = threading.Lock()  # statistics, the batch callback, backfill compaction: a lane at a time
         self.waiting: str | None = None  # why landing waits (the broker is away), while it does
         self.stopping = threading.Event()  # set by the sink on its way out: stop retrying
-        self._thread = threading.Thread(target=self._run, name="sink-writer", daemon=True)
+        self._threads = [threading.Thread(target=self._run, args=(q,), name=f"sink-writer-{i}", daemon=True)
+                         for i, q in enumerate(self.queues)]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
+
+    def lane(self, key: TP) -> int:
+        """The lane that lands every batch of partition ``key`` (assigned round-robin on first sight)."""
+        lane = self._lane_of.get(key)
+        if lane is None:
+            lane = self._lane_of[key] = len(self._lane_of) % len(self.queues)
+        return lane
 
     def put(self, job: Job, timeout: float) -> None:
-        """Queue ``job``; ``queue.Full`` after ``timeout`` seconds."""
-        self.jobs.put(job, timeout=timeout)
+        """Queue ``job`` on its partition's lane; ``queue.Full`` after ``timeout`` seconds."""
+        self.queues[self.lane((job.topic, job.partition))].put(job, timeout=timeout)
 
     def drain(self) -> None:
-        """Wait until everything queued is landed (or failed); at once when the writer thread has ended
-        (closed, or stopped by an error): nobody would land what is queued."""
-        done = self.jobs.all_tasks_done
-        with done:
-            while self.jobs.unfinished_tasks and self._thread.is_alive():
-                done.wait(0.5)
+        """Wait until everything queued is landed (or failed); at once for a lane whose thread has ended
+        (closed, or stopped by an error): nobody would land what it holds."""
+        for jobs, thread in zip(self.queues, self._threads, strict=True):
+            done = jobs.all_tasks_done
+            with done:
+                while jobs.unfinished_tasks and thread.is_alive():
+                    done.wait(0.5)
 
     def close(self, timeout: float = 120) -> None:
-        self.jobs.put(None)
-        self._thread.join(timeout=timeout)
+        for jobs in self.queues:
+            jobs.put(None)
+        for thread in self._threads:
+            thread.join(timeout=timeout)
 
     def take_landed(self, keys: list[TP] | None = None) -> dict[TP, int]:
         """Next offsets of landed batches not yet committed (all, or those of ``keys``), forgotten here."""
@@ -117,9 +140,9 @@ class Writer:
         with self._lock:
             self._landed.pop(key, None)
 
-    def _run(self) -> None:
+    def _run(self, jobs: queue.Queue[Job | None]) -> None:
         while True:
-            job = self.jobs.get()
+            job = jobs.get()
             try:
                 if job is None:
                     return
@@ -132,9 +155,10 @@ class Writer:
             except BaseException as exc:  # surfaced by the consumer loop
                 log.exception("landing a batch of %s[%d] failed", job.topic if job else "?",
                               job.partition if job else -1)
-                self.error = exc
+                if self.error is None:
+                    self.error = exc
             finally:
-                self.jobs.task_done()
+                jobs.task_done()
 
     def wait_for_kafka(self, why: str | None) -> bool:
         """Say why landing waits (``None``: it no longer does); False once the member is stopping."""
@@ -181,8 +205,9 @@ class Writer:
         fault_point("landed")
         with self._lock:  # committed by the consumer's own thread (never while it waits on us)
             self._landed[(job.topic, job.partition)] = int(offsets[-1]) + 1
-        self._count(job, dataset, result, offsets)
-        self.stats.hours_compacted += len(self.backfill.after_batch(result.landed))
+        with self._count_lock:
+            self._count(job, dataset, result, offsets)
+            self.stats.hours_compacted += len(self.backfill.after_batch(result.landed))
 
     def _count(self, job: Job, dataset: Dataset, result: BatchResult, offsets: np.ndarray) -> None:
         st = self.stats

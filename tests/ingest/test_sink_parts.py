@@ -97,7 +97,7 @@ def test_losing_a_partition_while_the_writer_is_full_does_not_break_flushing(tmp
     writer = daemon.Writer(sink.topics, sink.decoders, sink.committer, None, sink.metrics, sink.stats)  # type: ignore[arg-type]
     sink.writer = writer
     for _ in range(2):  # the writer's queue is full
-        writer.jobs.put(Job(topic, 9, []))
+        writer.queues[0].put(Job(topic, 9, []))
 
     class Consumer:
         calls = 0
@@ -110,8 +110,8 @@ def test_losing_a_partition_while_the_writer_is_full_does_not_break_flushing(tmp
             Consumer.calls += 1
             if Consumer.calls == 1:
                 sink._on_lost(self, [TopicPartition(topic, 1)])  # type: ignore[arg-type]
-            writer.jobs.get_nowait()  # the writer frees a slot
-            writer.jobs.task_done()
+            writer.queues[0].get_nowait()  # the writer frees a slot
+            writer.queues[0].task_done()
             return []
 
     sink.consumer = Consumer()  # type: ignore[assignment]
@@ -120,7 +120,7 @@ def test_losing_a_partition_while_the_writer_is_full_does_not_break_flushing(tmp
         sink.buffers.add((topic, partition), [_Msg(b"x" * 10) for _ in range(30)])
     sink._flush_due()  # raised KeyError before
     assert (topic, 1) not in sink.buffers.by_key
-    queued = [writer.jobs.get_nowait() for _ in range(writer.jobs.qsize())]
+    queued = [writer.queues[0].get_nowait() for _ in range(writer.queues[0].qsize())]
     assert {(j.topic, j.partition) for j in queued} <= {(topic, 0)}
 
 
@@ -140,7 +140,7 @@ def test_a_writer_that_has_stopped_never_leaves_drain_waiting(tmp_path) -> None:
     writer = daemon.Writer(sink.topics, sink.decoders, sink.committer, None, sink.metrics, sink.stats)  # type: ignore[arg-type]
     writer.start()
     writer.close()
-    writer.jobs.put(Job(KafkaSettings().topic("bus"), 0, []))  # queued after the writer ended
+    writer.queues[0].put(Job(KafkaSettings().topic("bus"), 0, []))  # queued after the writer ended
     drained = threading.Thread(target=writer.drain, daemon=True)
     drained.start()
     drained.join(timeout=10)

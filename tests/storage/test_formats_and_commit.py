@@ -199,6 +199,37 @@ def test_split_by_hour_keeps_offset_order() -> None:
     assert os.sep not in parts[0].date and pa.types.is_timestamp(rows.schema.field("event_time").type)
 
 
+
+def test_split_by_hour_of_interleaved_hours_keeps_each_rows_offset_order() -> None:
+    """A backfill mixes hours within a batch: every part holds exactly its hour's rows, in offset order."""
+    msgs = air_messages(130)
+    rng = np.random.default_rng(7)
+    for m in msgs:
+        m.event_time_ms = T0 + int(rng.integers(0, 4)) * 3_600_000 + int(rng.integers(0, 3_600_000))
+    decoded = BatchDecoder(AIR_READINGS).decode([AIR.encode(m) for m in msgs])
+    rows = lake_rows(AIR_READINGS, decoded.table, "t", 0, np.arange(1000, 1130), T0)
+    parts = split_by_hour(AIR_READINGS, rows)
+    assert [p.hour for p in parts] == [16, 17, 18, 19]
+    for p in parts:
+        offs = p.table.column("_offset").to_pylist()
+        expected = [1000 + i for i, m in enumerate(msgs) if (m.event_time_ms - T0) // 3_600_000 == p.hour - 16]
+        assert offs == expected and (p.first_offset, p.last_offset) == (offs[0], offs[-1])
+        assert p.table.column("sensor_id").to_pylist() == [msgs[o - 1000].sensor_id for o in offs]
+
+
+def test_parquet_dictionary_encodes_text_columns_only(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    decoded = BatchDecoder(AIR_READINGS).decode([AIR.encode(m) for m in air_messages(500)])
+    rows = lake_rows(AIR_READINGS, decoded.table, "t", 0, np.arange(500), T0)
+    get_format("parquet", "zstd").write(rows, tmp_path / "f.parquet")
+    meta = pq.ParquetFile(tmp_path / "f.parquet").metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)}
+    assert "RLE_DICTIONARY" in encodings["sensor_id"] and "RLE_DICTIONARY" in encodings["_topic"]
+    assert "RLE_DICTIONARY" not in encodings["latitude"] and "RLE_DICTIONARY" not in encodings["_offset"]
+    assert pq.read_table(tmp_path / "f.parquet").equals(rows)
+
+
 def _land(committer: Committer, first: int, n: int, partition: int = 0) -> None:
     msgs = air_messages(n)
     process_batch(AIR_READINGS, BatchDecoder(AIR_READINGS), committer, "t", partition,
