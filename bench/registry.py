@@ -20,6 +20,7 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     "limits": ("smartcity.bench.limits", "Kafka's ProducerPerformance/ConsumerPerformance vs smartcity"),
     "peers": ("smartcity.bench.peers", "the same landing with Quix Streams: throughput and memory"),
     "analytics": ("smartcity.bench.analytics", "the marts vs the pandas baseline at two data sizes"),
+    "day_memory": ("smartcity.bench.day_memory", "peak memory of every mart over a 5M and a 20M-row day, per format"),
     "archive": ("smartcity.bench.archive", "one hourly run of each mart flow on 1 week, 6 months, 2 years of history"),
     "alerts": ("smartcity.bench.alerts", "produce-to-alert latency at 20k msgs/s and the sustained input rate"),
     "transports": ("smartcity.bench.transports", "devices into Kafka: direct vs ZeroMQ, Zenoh, MQTT via the gateway"),

@@ -52,6 +52,8 @@ class IngestSettings(BaseModel):
     batch_max_age_s: float = Field(default=30.0, gt=0, description="... or when its oldest message is this old (s)")
     max_buffered_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024,
                                     description="all partitions together; the biggest batch is flushed above it")
+    prefetch_mb: int = Field(default=64, ge=1, le=2048, description="messages the consumer fetches ahead, at most (MB "
+                             "of values; small messages cost several times that in memory)")
     writer_threads: int = Field(default=2, ge=1, le=16, description="batches of different partitions land side by "
                                 "side on this many threads (a partition's batches always in order, on one)")
     instance_id: str | None = Field(default=None, description="static group membership id (e.g. the host name): a "
