@@ -97,7 +97,8 @@ class Archive:
         """Land ``day``'s buses, stations and air readings (before ``end_ms``, from ``after_ms``)."""
         end = end_ms if end_ms is not None else _ms(day) + DAY_MS
         counts = {}
-        for name, columns in ((BUS_TELEMETRY.name, _telemetry(self.rng, _ms(day), self.buses, self.routes, 30,
+        fleet = np.arange(self.buses)
+        for name, columns in ((BUS_TELEMETRY.name, _telemetry(self.rng, _ms(day), fleet, self.routes, 30,
                                                               self.interval_s)),
                               (STATION_EVENTS.name, _stations(self.rng, _ms(day), self.routes, self.stations, 8)),
                               (AIR_READINGS.name, air_day(self.rng, day, self.sensors, self.air_interval_s))):
@@ -137,7 +138,8 @@ class Archive:
         """The rows the hour ``hour`` of ``now`` brings, generated once to land in every lake alike."""
         start = _ms(self.now) + self.hour * HOUR_MS
         return {name: _before(columns, start + HOUR_MS, start) for name, columns in (
-            (BUS_TELEMETRY.name, _telemetry(self.rng, _ms(self.now), self.buses, self.routes, 30, self.interval_s)),
+            (BUS_TELEMETRY.name, _telemetry(self.rng, _ms(self.now), np.arange(self.buses), self.routes, 30,
+                                            self.interval_s)),
             (STATION_EVENTS.name, _stations(self.rng, _ms(self.now), self.routes, self.stations, 8)),
             (AIR_READINGS.name, air_day(self.rng, self.now, self.sensors, self.air_interval_s)))}
 

@@ -91,7 +91,7 @@ def air_hotspots(
     if distance_m <= 0:
         msg = f"`distance_m` must be positive, got {distance_m}"
         raise ValueError(msg)
-    hourly = hourly_means(readings(readings_frame).filter(on_day(day, "hour"))).collect(engine="in-memory")
+    hourly = hourly_means(readings(readings_frame).filter(on_day(day, "hour"))).collect(engine="streaming")
     per_sensor = (
         hourly.sort("sensor_id", "hour")
         .group_by("sensor_id", maintain_order=True)

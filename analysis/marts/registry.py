@@ -28,6 +28,7 @@ MARTS: dict[str, MartSpec] = {
             "dominant pollutant and European AQI level.",
             air_quality_hourly.SCHEMA,
             history_days=1,
+            engine="streaming",
         ),
         MartSpec(
             "air_hotspots",
@@ -36,6 +37,7 @@ MARTS: dict[str, MartSpec] = {
             "sensor × day",
             "Daily mean PM2.5 and NO2 with Getis–Ord Gi* z, p and hot/cold spot class in a distance band.",
             air_hotspots.SCHEMA,
+            engine="streaming",
         ),
         MartSpec(
             "air_daily_sums",
@@ -44,6 +46,7 @@ MARTS: dict[str, MartSpec] = {
             "sensor × pollutant × averaging day, per raw partition date",
             "Micro-unit sums and counts of every pollutant's valid readings: what monthly means are built from.",
             air_monthly.DAILY_SCHEMA,
+            engine="streaming",
         ),
         MartSpec(
             "air_monthly",
@@ -55,6 +58,7 @@ MARTS: dict[str, MartSpec] = {
             upstream=("air_daily_sums",),
             upstream_dates=air_monthly.monthly_inputs,
             partitions=air_monthly.months_touched,
+            engine="streaming",
         ),
         MartSpec(
             "air_trends",
@@ -66,6 +70,7 @@ MARTS: dict[str, MartSpec] = {
             air_trends.SCHEMA,
             upstream=("air_monthly",),
             result_key=air_monthly.settled_months,
+            engine="streaming",
         ),
         MartSpec(
             "bus_occupancy",
@@ -112,6 +117,7 @@ MARTS: dict[str, MartSpec] = {
             "overcrowding events, boardings and alightings.",
             station_service.SCHEMA,
             history_days=1,
+            engine="streaming",
         ),
         MartSpec(
             "stop_visits",
