@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from datetime import date
 
 from smartcity.analysis.marts import MARTS
 from smartcity.bench.analytics import DAY, city
@@ -23,8 +24,6 @@ QUICK_MARTS = ("air_quality_hourly", "bus_occupancy", "station_service")  # one 
 
 
 def run(ctx: BenchContext) -> Result:
-    from datetime import date
-
     sizes = (5_000_000, 20_000_000) if not ctx.quick else (20_000, 80_000)
     marts = list(QUICK_MARTS if ctx.quick else MARTS)
     rows: list[dict[str, object]] = []

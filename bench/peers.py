@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from smartcity.bench.children import ChildRun, child_command, run_child
 from smartcity.bench.core import BenchContext, Chart, Result
 from smartcity.bench.steps import backlog
+from smartcity.ingest.kafka.settings import KafkaSettings
 from smartcity.ingest.sink.settings import IngestSettings
 
 QUIX_VERSION = "3.28.1"
@@ -56,6 +57,17 @@ def parquet_rows(folder: Path) -> tuple[int, int]:
     return sum(pq.read_metadata(f).num_rows for f in files), len(files)
 
 
+def quix_landing(ctx: BenchContext, python: str, settings: KafkaSettings, topic: str, n: int
+                 ) -> tuple[ChildRun, int, int]:
+    """Quix Streams (under ``python``) landing ``n`` JSON messages of ``topic`` into Parquet files: its run,
+    and the rows and files it wrote."""
+    cwd = ctx.scratch("quix")  # LocalFileSink wants a relative directory
+    quix = run_child([python, str(QUIX_APP), settings.bootstrap_servers or "", topic,
+                      f"{settings.topic_prefix}-quix", str(n), "quix_out"], cwd=cwd)
+    rows, files = parquet_rows(cwd / "quix_out")
+    return quix, rows, files
+
+
 def run(ctx: BenchContext) -> Result:
     n = ctx.size(1_000_000, 20_000)
     python, version, shared = quix_python(ctx)
@@ -68,10 +80,7 @@ def run(ctx: BenchContext) -> Result:
     ours = run_child(child_command("sink", bootstrap=settings.bootstrap_servers, prefix=settings.topic_prefix,
                                    group=f"{settings.topic_prefix}-smartcity", lake=str(lake)))
     ctx.log(f"peers: Quix Streams {version}")
-    cwd = ctx.scratch("quix")  # LocalFileSink wants a relative directory
-    quix = run_child([python, str(QUIX_APP), settings.bootstrap_servers or "", topic.topic,
-                      f"{settings.topic_prefix}-quix", str(n), "quix_out"], cwd=cwd)
-    quix_rows, quix_files = parquet_rows(cwd / "quix_out")
+    quix, quix_rows, quix_files = quix_landing(ctx, python, settings, topic.topic, n)
     our_rows, our_files = parquet_rows(lake)
     if quix_rows != n or our_rows != n:
         raise RuntimeError(f"expected {n:,} rows from each, got smartcity {our_rows:,}, Quix Streams {quix_rows:,}")

@@ -84,14 +84,11 @@ def _rate(child: ChildRun) -> float:
 
 
 def _quix(ctx: BenchContext, settings: KafkaSettings, topic: str, n: int) -> tuple[str, ChildRun]:
-    """Quix Streams landing the same JSON topic into Parquet (see ``smartcity.bench.peers``)."""
-    from smartcity.bench.peers import QUIX_APP, parquet_rows, quix_python
+    """Quix Streams landing the same JSON topic into Parquet, as in ``bench peers``."""
+    from smartcity.bench.peers import quix_landing, quix_python
 
     python, version, _shared = quix_python(ctx)
-    cwd = ctx.scratch("quix")  # LocalFileSink wants a relative directory
-    quix = run_child([python, str(QUIX_APP), settings.bootstrap_servers or "", topic,
-                      f"{settings.topic_prefix}-quix", str(n), "quix_out"], cwd=cwd)
-    rows, _files = parquet_rows(cwd / "quix_out")
+    quix, rows, _files = quix_landing(ctx, python, settings, topic, n)
     if rows != n:
         raise RuntimeError(f"Quix Streams landed {rows:,} rows of {n:,}")
     return version, quix
